@@ -1,0 +1,8 @@
+"""newsbeam's pipeline: options, assembly, commit, manifest and CLI."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("newsbeam")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"

@@ -1,0 +1,100 @@
+"""``newsbeam`` command line: ``run`` and ``schema``.
+
+Exit codes: 0 success; 1 pipeline failure (including counts that do not
+balance); 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pipeline.logs import configure_logging
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+BEAM_HELP = """\
+Beam pipeline options pass through unchanged, for example:
+  --runner NAME                  FnApiRunner (default here), DirectRunner, DataflowRunner, ...
+  --direct_running_mode MODE     in_memory (default), multi_threading or multi_processing
+  --direct_num_workers N         workers for the local runners (0 = one per core)
+Any other Beam option (--temp_location, --setup_file, --project, ...) is accepted too.
+
+Output layout under --output:
+  articles/date=YYYY-MM-DD/part-NNNNN.jsonl   one article per line (date=unknown when undated)
+  stories/date=YYYY-MM-DD/part-NNNNN.jsonl    one story per line, by first publication date
+  dead_letter/part-NNNNN.jsonl                one rejected input per line
+  manifest.json, _SUCCESS                     written last
+
+Exit codes: 0 success, 1 pipeline failure or unbalanced counts, 2 usage error.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    from pipeline.options import add_newsbeam_arguments
+
+    parser = argparse.ArgumentParser(prog="newsbeam", description="News ingestion pipeline on Apache Beam.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser(
+        "run",
+        help="Process article files into partitioned JSONL.",
+        description="Read article files, normalise, deduplicate, group into stories and write partitioned JSONL.",
+        epilog=BEAM_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_newsbeam_arguments(run)
+    run.add_argument("--verbose", action="store_true", help="Log at DEBUG, and show Beam's INFO logs.")
+    schema = sub.add_parser("schema", help="Print the JSON Schema of the output records.")
+    schema.add_argument(
+        "--kind", choices=["article", "story", "dead_letter", "all"], default="all", help="Which record kind."
+    )
+    return parser
+
+
+def _summary(result) -> str:
+    c = result.counts
+    rows = [
+        ("records read", c["records_read"]),
+        ("articles written", c["articles_written"]),
+        ("duplicates", c["duplicates"]),
+        ("dead letters", c["dead_letters"]),
+        ("stories", c["stories"]),
+        ("partitions", c["partitions"]),
+        ("time (s)", f"{result.seconds:.2f}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    lines = [f"newsbeam run → {result.output}", "-" * (width + 12)]
+    lines += [f"{k:<{width}}  {v:>9}" for k, v in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    configure_logging("--verbose" in argv)  # before Beam is imported: it logs through the root logger
+    parser = _parser()
+    args, beam_args = parser.parse_known_args(argv)
+    if args.command == "schema":
+        from schemas.export import schema_json
+
+        sys.stdout.write(schema_json(args.kind))
+        return EXIT_OK
+    rest = argv[argv.index("run") + 1 :]
+    pipeline_argv = [a for a in rest if a != "--verbose"]
+    from pipeline.run import UsageError, run
+
+    try:
+        result = run(pipeline_argv)
+    except UsageError as exc:
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - report any pipeline failure as exit 1
+        import logging
+
+        logging.getLogger("newsbeam").error("run failed: %s: %s", type(exc).__name__, exc, exc_info=args.verbose)
+        return EXIT_FAILURE
+    print(_summary(result))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""NewsbeamOptions: newsbeam's own pipeline options, so ``--runner`` and every Beam option pass through."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from apache_beam.options.pipeline_options import PipelineOptions
+
+DEFAULT_INPUT = "seeds/*.txt"
+DEFAULT_OUTPUT = "out"
+DEFAULT_MAX_ARTICLE_BYTES = 2_000_000
+DEFAULT_FUTURE_TOLERANCE_DAYS = 2
+DEFAULT_NUM_SHARDS = 1
+DEFAULT_RUNNER = "FnApiRunner"
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return number
+
+
+def _iso_date(value: str) -> str:
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {value!r}") from None
+
+
+def add_newsbeam_arguments(parser) -> None:
+    """Add newsbeam's options to an argparse parser (also used for ``newsbeam run --help``)."""
+    parser.add_argument(
+        "--input",
+        action="append",
+        default=None,
+        help=f"Input file glob; repeat for several. Seed-format text or JSONL, plain or gzip, "
+        f"detected from content. Default: {DEFAULT_INPUT}",
+    )
+    parser.add_argument("--output", default=DEFAULT_OUTPUT, help=f"Output directory. Default: {DEFAULT_OUTPUT}")
+    parser.add_argument(
+        "--max_article_bytes",
+        "--max-article-bytes",
+        dest="max_article_bytes",
+        type=_positive_int,
+        default=DEFAULT_MAX_ARTICLE_BYTES,
+        help="Largest accepted article (a text file, or one JSONL line) in bytes; larger ones become "
+        f"'too_large' dead letters. Default: {DEFAULT_MAX_ARTICLE_BYTES}",
+    )
+    parser.add_argument(
+        "--reference_date",
+        "--reference-date",
+        dest="reference_date",
+        type=_iso_date,
+        default=None,
+        help="The 'today' that future dates are judged against (YYYY-MM-DD, UTC). Default: the run's UTC date.",
+    )
+    parser.add_argument(
+        "--future_tolerance_days",
+        "--future-tolerance-days",
+        dest="future_tolerance_days",
+        type=int,
+        default=DEFAULT_FUTURE_TOLERANCE_DAYS,
+        help="Articles dated more than this many days after the reference date become 'date_out_of_range' "
+        f"dead letters. Default: {DEFAULT_FUTURE_TOLERANCE_DAYS}",
+    )
+    parser.add_argument(
+        "--num_shards",
+        "--num-shards",
+        dest="num_shards",
+        type=_positive_int,
+        default=DEFAULT_NUM_SHARDS,
+        help=f"Files per partition; records are spread by a hash of their id. Default: {DEFAULT_NUM_SHARDS}",
+    )
+
+
+def newsbeam_option_names() -> set[str]:
+    """The ``dest`` names of newsbeam's own options."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_newsbeam_arguments(parser)
+    return {action.dest for action in parser._actions}
+
+
+class NewsbeamOptions(PipelineOptions):
+    """newsbeam's options as a ``PipelineOptions`` view."""
+
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        add_newsbeam_arguments(parser)

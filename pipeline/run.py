@@ -1,0 +1,149 @@
+"""The batch driver: list inputs, run the Beam pipeline into staging, check, commit, write the manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import apache_beam as beam
+import orjson
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+from core.normalize import NormalizeConfig
+from pipeline import __version__
+from pipeline.assemble import RunConfig, build_pipeline
+from pipeline.commit import MANIFEST, SUCCESS_MARKER, balance, commit, tally_staged, write_atomic
+from pipeline.inputs import expand_inputs
+from pipeline.options import DEFAULT_INPUT, DEFAULT_RUNNER, NewsbeamOptions, newsbeam_option_names
+from transforms.common import NAMESPACE
+
+log = logging.getLogger("newsbeam")
+
+WORK_DIR = ".newsbeam"
+
+
+class UsageError(Exception):
+    """Bad options or inputs: exit code 2."""
+
+
+class BalanceError(RuntimeError):
+    """The run's counts do not balance: exit code 1."""
+
+
+@dataclass
+class RunResult:
+    """What a finished run reports to the CLI."""
+
+    output: str
+    manifest: dict
+    seconds: float
+    counts: dict = field(default_factory=dict)
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _run_id(started: dt.datetime, specs: list[dict]) -> str:
+    digest = hashlib.sha256("\n".join(s["path"] for s in specs).encode()).hexdigest()[:8]
+    return f"{started.strftime('%Y%m%dT%H%M%S%fZ')}-{digest}"
+
+
+def _metric_counters(result) -> dict[str, int]:
+    try:
+        counters = result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]
+    except Exception:  # noqa: BLE001 - not every runner reports metrics; the file counts stay authoritative
+        return {}
+    totals: dict[str, int] = {}
+    for counter in counters:
+        value = counter.committed if counter.committed is not None else counter.attempted
+        totals[counter.key.metric.name] = totals.get(counter.key.metric.name, 0) + int(value or 0)
+    return dict(sorted(totals.items()))
+
+
+def pipeline_options_from(argv: list[str]) -> PipelineOptions:
+    """Pipeline options with newsbeam's default runner (FnApiRunner) unless ``--runner`` is given."""
+    if not any(a == "--runner" or a.startswith("--runner=") for a in argv):
+        argv = [*argv, f"--runner={DEFAULT_RUNNER}"]
+    return PipelineOptions(argv)
+
+
+def run(argv: list[str]) -> RunResult:
+    """Run newsbeam over the inputs named in ``argv`` (newsbeam and Beam options)."""
+    options = pipeline_options_from(argv)
+    opts = options.view_as(NewsbeamOptions)
+    patterns = opts.input or [DEFAULT_INPUT]
+    specs, unmatched = expand_inputs(patterns)
+    if unmatched:
+        raise UsageError(f"no input files match: {', '.join(unmatched)}")
+
+    started = _utc_now()
+    t0 = time.monotonic()
+    run_id = _run_id(started, specs)
+    output = Path(opts.output).resolve()
+    work = output / WORK_DIR
+    staging = work / f"staging-{run_id}"
+    config = RunConfig(
+        staging_dir=str(staging),
+        max_article_bytes=opts.max_article_bytes,
+        normalize=NormalizeConfig(
+            reference_date=opts.reference_date or started.date().isoformat(),
+            future_tolerance_days=opts.future_tolerance_days,
+        ),
+        num_shards=opts.num_shards,
+    )
+    log.info("run %s: %d input file(s) → %s", run_id, len(specs), output)
+    try:
+        with beam.Pipeline(options=options) as p:
+            build_pipeline(p, specs, config)
+        beam_result = p.result
+        metrics = _metric_counters(beam_result)
+        tally = tally_staged(staging)
+        check = balance(tally["counts"])
+        if not check["ok"]:
+            raise BalanceError(
+                f"counts do not balance: {check['records_read']} records read but "
+                f"{check['accounted']} accounted for (articles + duplicates + dead letters)"
+            )
+        commit(staging, output, work / f"trash-{run_id}")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    finished = _utc_now()
+    seconds = round(time.monotonic() - t0, 3)
+    manifest = {
+        "run_id": run_id,
+        "newsbeam_version": __version__,
+        "started_at": started.isoformat(),
+        "finished_at": finished.isoformat(),
+        "duration_seconds": seconds,
+        "options": {
+            "input": patterns,
+            "output": str(output),
+            "runner": options.view_as(StandardOptions).runner,
+            "newsbeam": {
+                **{k: v for k, v in sorted(opts.get_all_options().items()) if k in newsbeam_option_names()},
+                "input": patterns,
+            },
+            "beam": {
+                k: v
+                for k, v in sorted(options.get_all_options(drop_default=True).items())
+                if k not in newsbeam_option_names()
+            },
+        },
+        "config": {"normalize": asdict(config.normalize), "num_shards": config.num_shards},
+        "inputs": tally["inputs"],
+        "counts": tally["counts"],
+        "balance": check,
+        "metrics": metrics,
+        "outputs": tally["outputs"],
+    }
+    write_atomic(output / MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    write_atomic(output / SUCCESS_MARKER, f"{run_id}\n".encode())
+    return RunResult(output=str(output), manifest=manifest, seconds=seconds, counts=tally["counts"])

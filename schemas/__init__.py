@@ -1,0 +1,1 @@
+"""Pydantic models of newsbeam's records and their exported JSON Schema."""

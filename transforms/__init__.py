@@ -1,0 +1,1 @@
+"""Composite PTransforms, one module per pipeline stage."""
