@@ -1,4 +1,4 @@
-"""Assemble the newsbeam pipeline: read → normalise → dedup → cluster → validate → write."""
+"""Assemble the newsbeam pipeline: read → normalise → dedup → enrich → cluster → validate → write."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from dataclasses import dataclass
 import apache_beam as beam
 
 from core.deadletter import dead_letter_sort_key
+from core.entities import EntityConfig
 from core.normalize import NormalizeConfig
 from core.stories import story_partition
 from transforms.cluster import BuildStories, ClusterStories
 from transforms.common import DEAD_LETTER
 from transforms.dedup import DeduplicateArticles
+from transforms.enrich import EnrichEntities
 from transforms.normalize import NormalizeArticles
 from transforms.read import FILES, ReadArticles
 from transforms.validate import ValidateRecords
@@ -30,6 +32,7 @@ class RunConfig:
     staging_dir: str
     max_article_bytes: int
     normalize: NormalizeConfig
+    entities: EntityConfig = EntityConfig()
     num_shards: int = 1
 
 
@@ -58,7 +61,8 @@ def build_pipeline(p: beam.Pipeline, file_specs: list[dict], config: RunConfig) 
     read = specs | "ReadArticles" >> ReadArticles(config.max_article_bytes)
     normalized = read.articles | "NormalizeArticles" >> NormalizeArticles(config.normalize)
     unique = normalized.articles | "DeduplicateArticles" >> DeduplicateArticles()
-    clustered = unique | "ClusterStories" >> ClusterStories()
+    enriched = unique | "EnrichEntities" >> EnrichEntities(config.entities)
+    clustered = enriched | "ClusterStories" >> ClusterStories()
     articles = clustered | "ValidateArticles" >> ValidateRecords("article")
     stories = articles.valid | "BuildStories" >> BuildStories()
     valid_stories = stories | "ValidateStories" >> ValidateRecords("story")

