@@ -32,7 +32,8 @@ HONORIFICS = {
     "foreign", "chancellor", "premier", "king", "queen", "prince", "princess", "pope", "officer", "deputy",
     "detective", "sheriff", "chief", "judge", "justice", "mayor", "senator", "governor", "representative",
     "ambassador", "spokesman", "spokeswoman", "director", "general", "state", "defence", "defense", "sergeant",
-    "lieutenant", "captain", "commissioner", "trooper", "attorney", "coach",
+    "lieutenant", "captain", "commissioner", "trooper", "attorney", "coach", "defender", "striker",
+    "midfielder", "goalkeeper", "manager", "forward", "rookie", "veteran", "dr.", "mr.", "mrs.", "ms.",
 }  # fmt: skip
 
 
@@ -213,12 +214,12 @@ def strip_person(text: str) -> str:
     tokens = text.split()
     while len(tokens) > 1 and tokens[0].lower().rstrip(".") in HONORIFICS:
         tokens.pop(0)
-    return " ".join(tokens).strip(" ,.")
+    return " ".join(tokens).strip(" ,;:")
 
 
 def strip_span(text: str, label: str) -> str:
     """Tidy a non-person span: leading ``the``, possessive, stray punctuation."""
-    text = re.sub(r"['’]s$", "", text.strip()).strip(" ,.;:\"“”'")
+    text = re.sub(r"['’]s$", "", text.strip()).strip(" ,;:\"“”'")  # keep a final "." (U.S., D.C.)
     if label in ("ORG", "GPE", "LOC", "FAC", "EVENT") and text.lower().startswith("the "):
         text = text[4:]
     return text
@@ -247,8 +248,26 @@ def _fix_label(span: Span, text: str, short_names: set[str], gaz: Gazetteer) -> 
     return span.label
 
 
-def canonicalise(text: str, spans: list[Span], dateline_place: str | None, gaz: Gazetteer) -> list[dict]:
-    """Entity records (``schemas.Entity`` dicts) for one article, sorted by salience then key."""
+class Mention(NamedTuple):
+    """One resolved mention: its canonical entity and the cleaned span ``text[start:end]``."""
+
+    key: str
+    canonical: str
+    label: str
+    kb_id: str | None
+    surface: str
+    start: int
+    end: int
+
+
+def _clean_offsets(span: Span, clean: str) -> tuple[int, int]:
+    inner = span.text.find(clean)
+    start = span.start + max(inner, 0)
+    return start, start + len(clean)
+
+
+def resolve_mentions(text: str, spans: list[Span], gaz: Gazetteer) -> list[Mention]:
+    """Fix labels, clean spans and link every kept mention to a canonical key, in text order."""
     spans = [s for s in spans if s.label in KEPT_LABELS and s.text.strip()]
     persons_full = [
         strip_person(s.text) for s in spans if s.label == "PERSON" and len(strip_person(s.text).split()) >= 2
@@ -260,54 +279,66 @@ def canonicalise(text: str, spans: list[Span], dateline_place: str | None, gaz: 
         by_last[full.split()[-1]].append(full)
         by_first[full.split()[0]].append(full)
     short_names = set(by_last) | set(by_first)
-    mentions: list[tuple[str, str, str, str | None, str, int]] = []  # key, canonical, label, kb_id, surface, start
-    countries_seen: set[str] = set()
     resolved: list[tuple[Span, str]] = []
+    countries_seen: set[str] = set()
     for span in spans:
         label = _fix_label(span, text, short_names, gaz)
-        if label is not None:
-            resolved.append((span, label))
-            if label in PLACE_LABELS:
-                place = gaz.lookup_place(strip_span(span.text, label), set())
-                if place and place[0].startswith("country:"):
-                    countries_seen.add(place[2])
+        if label is None:
+            continue
+        resolved.append((span, label))
+        if label in PLACE_LABELS:
+            place = gaz.lookup_place(strip_span(span.text, label), set())
+            if place and place[0].startswith("country:"):
+                countries_seen.add(place[2])
+    mentions: list[Mention] = []
     for span, label in resolved:
         surface = span.text.strip()
         if label == "PERSON":
             name = strip_person(surface)
+            if not name:
+                continue
+            start, end = _clean_offsets(span, name)
             if len(name.split()) == 1 and name in short_names:
                 name = _most_frequent_full_name(by_last.get(name) or by_first[name])
             kb = gaz.lookup_kb(name, "PERSON")
             if kb:
-                mentions.append((kb.key, kb.canonical, "PERSON", kb.kb_id, surface, span.start))
-            elif name:
-                mentions.append(("person:" + person_key(name), name, "PERSON", None, surface, span.start))
+                mentions.append(Mention(kb.key, kb.canonical, "PERSON", kb.kb_id, surface, start, end))
+            else:
+                mentions.append(Mention("person:" + person_key(name), name, "PERSON", None, surface, start, end))
             continue
         clean = strip_span(surface, label)
         if not clean:
             continue
+        start, end = _clean_offsets(span, clean)
         kb = gaz.lookup_kb(clean, label)
+        place = gaz.lookup_place(clean, countries_seen) if label in PLACE_LABELS and not kb else None
         if kb:
-            mentions.append((kb.key, kb.canonical, kb.label, kb.kb_id, surface, span.start))
-            continue
-        if label in PLACE_LABELS:
-            place = gaz.lookup_place(clean, countries_seen)
-            if place:
-                mentions.append((place[0], place[1], label, place[2], surface, span.start))
-                continue
-        mentions.append((f"{label.lower()}:{alias_key(clean)}", clean, label, None, surface, span.start))
-    if dateline_place:
-        place_name = dateline_place.split(",")[0].strip()
-        place = gaz.lookup_kb(place_name, "GPE")
-        if place:
-            mentions.append((place.key, place.canonical, "GPE", place.kb_id, dateline_place, 0))
+            mentions.append(Mention(kb.key, kb.canonical, kb.label, kb.kb_id, surface, start, end))
+        elif place:
+            mentions.append(Mention(place[0], place[1], label, place[2], surface, start, end))
         else:
-            found = gaz.lookup_place(place_name, countries_seen)
-            if found:
-                mentions.append((found[0], found[1], "GPE", found[2], dateline_place, 0))
-            else:
-                mentions.append((f"gpe:{alias_key(dateline_place)}", dateline_place, "GPE", None, dateline_place, 0))
-    return _aggregate(mentions, max(len(text), 1))
+            mentions.append(Mention(f"{label.lower()}:{alias_key(clean)}", clean, label, None, surface, start, end))
+    return mentions
+
+
+def dateline_mention(dateline_place: str, gaz: Gazetteer) -> Mention:
+    """The dateline's place as a GPE mention at offset 0 (the dateline itself is no longer in the text)."""
+    name = dateline_place.split(",")[0].strip()
+    kb = gaz.lookup_kb(name, "GPE")
+    if kb:
+        return Mention(kb.key, kb.canonical, "GPE", kb.kb_id, dateline_place, 0, 0)
+    found = gaz.lookup_place(name, set())
+    if found:
+        return Mention(found[0], found[1], "GPE", found[2], dateline_place, 0, 0)
+    return Mention(f"gpe:{alias_key(dateline_place)}", dateline_place, "GPE", None, dateline_place, 0, 0)
+
+
+def canonicalise(text: str, spans: list[Span], dateline_place: str | None, gaz: Gazetteer) -> list[dict]:
+    """Entity records (``schemas.Entity`` dicts) for one article, sorted by salience then key."""
+    mentions = resolve_mentions(text, spans, gaz)
+    if dateline_place:
+        mentions.append(dateline_mention(dateline_place, gaz))
+    return aggregate(mentions, max(len(text), 1))
 
 
 def _most_frequent_full_name(candidates: list[str]) -> str:
@@ -316,20 +347,25 @@ def _most_frequent_full_name(candidates: list[str]) -> str:
     return max(sorted(counts), key=lambda n: (counts[n], len(n)))
 
 
-def _aggregate(mentions, text_len: int) -> list[dict]:
-    by_key: dict[str, list] = defaultdict(list)
+def aggregate(mentions: list[Mention], text_len: int) -> list[dict]:
+    """One entity record per canonical key: surface forms, mention count, first offset, salience.
+
+    Salience = 0.5 × how early the first mention comes + 0.5 × mentions / the most-mentioned entity's.
+    """
+    by_key: dict[str, list[Mention]] = defaultdict(list)
     for m in mentions:
-        by_key[m[0]].append(m)
+        by_key[m.key].append(m)
     if not by_key:
         return []
     most = max(len(v) for v in by_key.values())
     out = []
     for key, group in by_key.items():
-        first = min(m[5] for m in group)
-        labels = Counter(m[2] for m in group)
+        first = min(m.start for m in group)
+        labels = Counter(m.label for m in group)
         label = max(labels, key=lambda lab: (labels[lab], lab))
-        canonical = max((m[1] for m in group), key=lambda c: (sum(1 for m in group if m[1] == c), len(c), c))
-        kb_id = next((m[3] for m in group if m[3]), None)
+        names = Counter(m.canonical for m in group)
+        canonical = max(names, key=lambda c: (names[c], len(c), c))
+        kb_id = next((m.kb_id for m in group if m.kb_id), None)
         position = 1.0 - min(first, text_len) / text_len
         frequency = len(group) / most
         salience = round(0.5 * position + 0.5 * frequency, 4)
@@ -339,7 +375,7 @@ def _aggregate(mentions, text_len: int) -> list[dict]:
                 "key": key,
                 "label": label,
                 "kb_id": kb_id,
-                "surface_forms": sorted({m[4] for m in group}),
+                "surface_forms": sorted({m.surface for m in group}),
                 "mentions": len(group),
                 "first_offset": first,
                 "salience": salience,

@@ -54,7 +54,7 @@ class EnrichBatchFn(beam.DoFn):
             self.words.inc(article["word_count"])
             self.entities.inc(len(out["entities"]))
         for article in batch:
-            yield enriched.get(article["id"], article)
+            yield enriched.get(article["id"]) or {**article, "entities": []}
 
 
 class EnrichEntities(beam.PTransform):
