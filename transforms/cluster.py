@@ -1,29 +1,160 @@
-"""ClusterStories and BuildStories: assign story ids, then build one story record per story."""
+"""ClusterStories and BuildStories: group articles about the same event, then build one story record each.
+
+ClusterStories, step by step (the logic is in ``core.clustering``):
+
+1. ``CorpusStats``: one pass counts, per term and per entity key, the
+   articles that contain it (combined per bundle, then merged).
+2. ``StoryFeatures``: each article's TF-IDF vector, weighted entities, date.
+3. ``BlockKeys`` / ``GroupBlocks``: candidate pairs share a block (a top term
+   in the same time bucket, or a rare entity); oversized blocks are skipped.
+   No all-pairs comparison.
+4. ``AttachFeatures`` / ``ScorePairs``: each candidate pair is scored.
+5. ``Components``: union-find over scored edges (a small, global step).
+6. ``AverageLink``: per component, average-link clustering; each story's id
+   derives from its earliest member (``core.stories.story_id_for``).
+7. ``AssignStories``: every article gets its story id; an article with no
+   edge is a story of its own.
+"""
 
 from __future__ import annotations
+
+from collections import Counter
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from core.clustering import (
+    ClusterConfig,
+    average_link,
+    block_keys,
+    connected_components,
+    content_tokens,
+    entity_keys,
+    pair_score,
+    story_features,
+)
 from core.stories import build_story, story_id_for
-from transforms.common import NAMESPACE
+from transforms.common import NAMESPACE, JoinPairs, pairs_in_group
 
 
-def _with_singleton_story(article: dict) -> dict:
-    out = dict(article)
-    out["story_id"] = story_id_for(article["id"])
-    return out
+class CorpusStatsFn(beam.CombineFn):
+    """Articles in; ``{"n", "df", "edf"}``: article count and document frequencies of terms and entities."""
+
+    def create_accumulator(self):
+        return {"n": 0, "df": Counter(), "edf": Counter()}
+
+    def add_input(self, acc, article):
+        acc["n"] += 1
+        acc["df"].update(set(content_tokens(article)))
+        acc["edf"].update(entity_keys(article))
+        return acc
+
+    def merge_accumulators(self, accumulators):
+        merged = self.create_accumulator()
+        for acc in accumulators:
+            merged["n"] += acc["n"]
+            merged["df"].update(acc["df"])
+            merged["edf"].update(acc["edf"])
+        return merged
+
+    def extract_output(self, acc):
+        return {"n": acc["n"], "df": dict(acc["df"]), "edf": dict(acc["edf"])}
+
+
+def _features(article: dict, stats: dict) -> tuple[str, dict]:
+    return article["id"], story_features(article, stats["df"], stats["edf"], stats["n"])
+
+
+def _block_entries(keyed, stats: dict, config: ClusterConfig):
+    article_id, features = keyed
+    for key in block_keys(features, stats["edf"], stats["n"], config):
+        yield key, article_id
+
+
+def _block_pairs(keyed, max_size: int):
+    _, ids = keyed
+    ids = list(ids)
+    if len(ids) > max_size:
+        Metrics.counter(NAMESPACE, "story_blocks_skipped").inc()
+    yield from pairs_in_group(ids, max_size)
+
+
+class ScorePairFn(beam.DoFn):
+    """``(features_a, features_b)`` in; ``(id_a, id_b, score, order_a, order_b)`` out when above ``min_edge``."""
+
+    def __init__(self, config: ClusterConfig):
+        self.config = config
+        self.scored = Metrics.counter(NAMESPACE, "story_pairs_scored")
+
+    def process(self, pair):
+        fa, fb = pair
+        self.scored.inc()
+        score = pair_score(fa, fb, self.config)
+        if score >= self.config.min_edge:
+            yield fa["id"], fb["id"], score, fa["order"], fb["order"]
+
+
+def _component_roots(edges: list[tuple]) -> list[tuple[str, str]]:
+    return sorted(connected_components([(a, b) for a, b, *_ in edges]).items())
+
+
+def _key_by_component(edge: tuple, roots: dict) -> tuple[str, tuple]:
+    return roots[edge[0]], edge
+
+
+def _cluster_component(keyed, threshold: float):
+    """``(component, [edges])`` in; ``(article_id, story_id)`` for each article of the component out."""
+    _, edges = keyed
+    edges = list(edges)
+    order = {}
+    for a, b, _, order_a, order_b in edges:
+        order[a], order[b] = order_a, order_b
+    for members in average_link([(a, b, s) for a, b, s, *_ in edges], threshold):
+        earliest = min(members, key=lambda m: order[m])
+        story_id = story_id_for(earliest)
+        for member in members:
+            yield member, story_id
+
+
+def _assign(keyed):
+    article_id, grouped = keyed
+    stories = list(grouped["story"])
+    for article in grouped["article"]:
+        out = dict(article)
+        out["story_id"] = stories[0] if stories else story_id_for(article_id)
+        yield out
 
 
 class ClusterStories(beam.PTransform):
-    """Deduplicated article dicts in; the same dicts with ``story_id`` set out.
+    """Deduplicated, enriched article dicts in; the same dicts with ``story_id`` set out."""
 
-    Until same-event clustering lands every article is its own story; the story
-    id is derived from the article id, as it will be from a story's earliest member.
-    """
+    def __init__(self, config: ClusterConfig | None = None):
+        super().__init__()
+        self.config = config or ClusterConfig()
 
     def expand(self, articles):
-        return articles | "AssignStoryIds" >> beam.Map(_with_singleton_story)
+        config = self.config
+        stats = beam.pvalue.AsSingleton(articles | "CorpusStats" >> beam.CombineGlobally(CorpusStatsFn()))
+        features = articles | "StoryFeatures" >> beam.Map(_features, stats)
+        candidates = (
+            features
+            | "BlockKeys" >> beam.FlatMap(_block_entries, stats, config)
+            | "GroupBlocks" >> beam.GroupByKey()
+            | "BlockPairs" >> beam.FlatMap(_block_pairs, config.max_block_size)
+        )
+        edges = candidates | "AttachFeatures" >> JoinPairs(features) | "ScorePairs" >> beam.ParDo(ScorePairFn(config))
+        roots = edges | "AllEdges" >> beam.combiners.ToList() | "Components" >> beam.FlatMap(_component_roots)
+        assignment = (
+            edges
+            | "KeyByComponent" >> beam.Map(_key_by_component, beam.pvalue.AsDict(roots))
+            | "GroupComponents" >> beam.GroupByKey()
+            | "AverageLink" >> beam.FlatMap(_cluster_component, config.threshold)
+        )
+        return (
+            {"article": articles | "KeyById" >> beam.Map(lambda a: (a["id"], a)), "story": assignment}
+            | "JoinStories" >> beam.CoGroupByKey()
+            | "AssignStories" >> beam.FlatMap(_assign)
+        )
 
 
 class BuildStoryFn(beam.DoFn):

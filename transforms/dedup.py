@@ -1,12 +1,33 @@
-"""DeduplicateArticles: normalised articles in, one survivor per group of copies out."""
+"""DeduplicateArticles: normalised articles in, one survivor per group of copies out.
+
+Exact copies share a ``content_hash`` (the hash of the dedup-key
+normalisation of the text, so whitespace, case, quote and dash styles do not
+matter). Near copies are found with MinHash LSH over word shingles and
+confirmed by exact Jaccard similarity and matching figures
+(``core.minhash``). The survivor of a group is the earliest published copy,
+then the one with the smallest ``source_id``; it lists every copy under
+``duplicates`` with the reason and similarity.
+"""
 
 from __future__ import annotations
 
 import apache_beam as beam
+import numpy as np
 from apache_beam.metrics import Metrics
 
-from core.dedup import collapse
-from transforms.common import NAMESPACE
+from core.clustering import connected_components
+from core.dedup import collapse, survivor_order
+from core.minhash import (
+    DedupConfig,
+    band_keys,
+    figures_contained,
+    jaccard,
+    numbers_in,
+    permutations,
+    shingles,
+    signature,
+)
+from transforms.common import NAMESPACE, JoinPairs, pairs_in_group
 
 
 class CollapseExactFn(beam.DoFn):
@@ -23,19 +44,129 @@ class CollapseExactFn(beam.DoFn):
         yield collapse(group, "exact") if len(group) > 1 else group[0]
 
 
-class DeduplicateArticles(beam.PTransform):
-    """Normalised article dicts in; deduplicated article dicts out.
+class NearDupFeaturesFn(beam.DoFn):
+    """An article in; ``(id, features)`` out: shingle hashes, LSH band keys, figures and survivor order."""
 
-    Exact copies share a ``content_hash`` (the hash of the dedup-key
-    normalisation of the text, so whitespace, case, quote and dash styles do
-    not matter). The survivor is the earliest published copy, then the one with
-    the smallest ``source_id``; it lists every copy under ``duplicates``.
+    def __init__(self, config: DedupConfig):
+        self.config = config
+        self.perms = None
+
+    def setup(self):
+        self.perms = permutations(self.config)
+
+    def process(self, article: dict):
+        sh = shingles(article["text"], self.config.shingle_size)
+        yield (
+            article["id"],
+            {
+                "id": article["id"],
+                "order": list(survivor_order(article)),
+                "shingles": sh.astype("<u4").tobytes(),
+                "numbers": numbers_in(article["text"]),
+                "bands": band_keys(signature(sh, self.config, self.perms), self.config),
+            },
+        )
+
+
+def _bucket_pairs(keyed, max_size: int):
+    _, ids = keyed
+    ids = list(ids)
+    if len(ids) > max_size:
+        Metrics.counter(NAMESPACE, "lsh_buckets_skipped").inc()
+    yield from pairs_in_group(ids, max_size)
+
+
+def confirm_pair(pair: tuple[dict, dict], config: DedupConfig):
+    """Features of a candidate pair in; ``(id_a, id_b, jaccard)`` out when it is a near duplicate."""
+    fa, fb = pair
+    sim = jaccard(np.frombuffer(fa["shingles"], "<u4"), np.frombuffer(fb["shingles"], "<u4"))
+    if sim >= config.jaccard_threshold and (not config.same_figures or figures_contained(fa["numbers"], fb["numbers"])):
+        yield fa["id"], fb["id"], round(sim, 4), fa["order"], fb["order"]
+
+
+def assign_survivors(edges: list[tuple]) -> list[tuple[str, tuple[str, float]]]:
+    """Confirmed edges in; ``(member_id, (survivor_id, similarity))`` for every member of a near-duplicate group.
+
+    The survivor is the member first by the survivor rule; a member's similarity
+    is its highest confirmed Jaccard within the group.
     """
+    roots = connected_components([(a, b) for a, b, *_ in edges])
+    order: dict[str, list] = {}
+    best: dict[str, float] = {}
+    for a, b, sim, order_a, order_b in edges:
+        order[a], order[b] = order_a, order_b
+        best[a] = max(best.get(a, 0.0), sim)
+        best[b] = max(best.get(b, 0.0), sim)
+    survivor: dict[str, str] = {}
+    for node in sorted(roots):
+        root = roots[node]
+        if root not in survivor or order[node] < order[survivor[root]]:
+            survivor[root] = node
+    return [(node, (survivor[roots[node]], best[node])) for node in sorted(roots)]
+
+
+def _group_key(article: dict, assignment: dict) -> tuple[str, dict]:
+    return assignment.get(article["id"], (article["id"], 1.0))[0], article
+
+
+class CollapseNearFn(beam.DoFn):
+    """``(survivor_id, [articles])`` in; the survivor listing the near copies out."""
+
+    def __init__(self):
+        self.duplicates = Metrics.counter(NAMESPACE, "duplicates_near")
+
+    def process(self, keyed, assignment: dict):
+        _, group = keyed
+        group = list(group)
+        if len(group) == 1:
+            yield group[0]
+            return
+        self.duplicates.inc(len(group) - 1)
+        yield collapse(group, "near", {a["id"]: assignment[a["id"]][1] for a in group})
+
+
+class CollapseNearDuplicates(beam.PTransform):
+    """Articles in; articles with near-duplicate copies collapsed into survivors out."""
+
+    def __init__(self, config: DedupConfig):
+        super().__init__()
+        self.config = config
 
     def expand(self, articles):
+        config = self.config
+        features = articles | "NearDupFeatures" >> beam.ParDo(NearDupFeaturesFn(config))
+        candidates = (
+            features
+            | "LshBandKeys" >> beam.FlatMap(lambda kv: [(band, kv[0]) for band in kv[1]["bands"]])
+            | "GroupBuckets" >> beam.GroupByKey()
+            | "BucketPairs" >> beam.FlatMap(_bucket_pairs, config.max_bucket_size)
+        )
+        edges = (
+            candidates
+            | "AttachFeatures" >> JoinPairs(features)
+            | "ConfirmJaccard" >> beam.FlatMap(confirm_pair, config)
+        )
+        assignment = edges | "AllEdges" >> beam.combiners.ToList() | "Survivors" >> beam.FlatMap(assign_survivors)
         return (
+            articles
+            | "KeyBySurvivor" >> beam.Map(_group_key, beam.pvalue.AsDict(assignment))
+            | "GroupNearCopies" >> beam.GroupByKey()
+            | "CollapseNear" >> beam.ParDo(CollapseNearFn(), beam.pvalue.AsDict(assignment))
+        )
+
+
+class DeduplicateArticles(beam.PTransform):
+    """Normalised article dicts in; deduplicated article dicts out (exact copies, then near copies)."""
+
+    def __init__(self, config: DedupConfig | None = None):
+        super().__init__()
+        self.config = config or DedupConfig()
+
+    def expand(self, articles):
+        exact = (
             articles
             | "KeyByContentHash" >> beam.Map(lambda a: (a["content_hash"], a))
             | "GroupCopies" >> beam.GroupByKey()
             | "CollapseExact" >> beam.ParDo(CollapseExactFn())
         )
+        return exact | "CollapseNearDuplicates" >> CollapseNearDuplicates(self.config)
