@@ -45,6 +45,8 @@ _DMY_TIME = re.compile(r"^(\d{1,2})-([A-Za-z]{3,9})-(\d{4})(?:\s+(\d{1,2}):(\d{2
 _MDY = re.compile(r"^([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})$")
 # 26 February 1987
 _DMY = re.compile(r"^(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})$")
+# SGML character references and what follows them (Reuters-21578: "00:02:59.13&#5;&#5;&#5;RM")
+_SGML_TAIL = re.compile(r"&#\d+;.*$", re.DOTALL)
 
 
 class DateError(ValueError):
@@ -95,7 +97,7 @@ def _from_datetime(value: dt.datetime) -> Published:
 
 def parse_date(raw: str) -> Published:
     """Parse one date string; raises ``DateError`` for anything unusable."""
-    text = raw.strip()
+    text = _SGML_TAIL.sub("", raw).strip()
     if not text:
         raise DateError("invalid_date", "empty date")
     if m := _ISO_DATE.match(text):

@@ -141,7 +141,10 @@ AGENCIES = {
 
 _MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 _DATELINE = re.compile(
-    r"^(?P<place>[A-Z][A-Z.'’&-]*(?:[ /][A-Z][A-Z.'’&-]*){0,4})"  # ALL-CAPS place: BALI, WEST PALM BEACH
+    r"^(?P<place>[A-Z][A-Z.'’&-]*(?:[ /][A-Z][A-Z.'’&-]*){0,4}"  # ALL-CAPS place: BALI, WEST PALM BEACH
+    r"|(?=[A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,3},[ ]"
+    + _MONTH
+    + r"[ ]\d)[A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,3})"  # Toronto, Feb 26
     r"(?:,[ ](?P<region>(?!"
     + _MONTH
     + r"[ ]\d)[A-Z][A-Za-z.'-]*(?:[ ][A-Z][A-Za-z.'-]*){0,3}))?"  # , Fla. / , United Arab Emirates
@@ -155,6 +158,8 @@ _LOWER_WORDS = {"of", "and", "de", "la", "el", "du", "da", "del", "on", "upon"}
 def _title_word(word: str) -> str:
     if word.lower() in _LOWER_WORDS:
         return word.lower()
+    if re.fullmatch(r"(?:[A-Z]\.){2,}", word):
+        return word  # N.J., D.C.
     parts = re.split(r"([-'’])", word)
     return "".join(p[:1].upper() + p[1:].lower() if p not in "-'’" else p for p in parts)
 
@@ -194,7 +199,7 @@ def extract_dateline(paragraph: str) -> tuple[dict | None, str]:
     letters = re.sub(r"[^A-Za-z]", "", place)
     rest = paragraph[m.end() :].lstrip()
     # An all-caps place of at least two letters, a real separator, and a body after it.
-    if len(letters) < 2 or not rest or not (rest[0].isupper() or rest[0] in "\"“‘'(0123456789"):
+    if len(letters) < 2 or not rest or not (rest[0].isupper() or rest[0] in "\"“‘'(<0123456789"):
         return None, paragraph
     if m["dash"] == ":" and not (m["date"] or m["agencies"]):
         return None, paragraph  # 'WARNING: ...' is not a dateline
