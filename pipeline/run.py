@@ -70,6 +70,28 @@ def _metric_counters(result) -> dict[str, int]:
     return dict(sorted(totals.items()))
 
 
+def _stage_seconds(result) -> dict[str, float]:
+    """Execution time per top-level stage (``ReadArticles``, ``EnrichEntities``, ...), where the runner reports it.
+
+    Summed over workers, so with several workers it is CPU time rather than wall time.
+    """
+    try:
+        counters = result.monitoring_metrics().query()["counters"]
+    except Exception:  # noqa: BLE001 - optional; not every runner reports execution times
+        return {}
+    totals: dict[str, float] = {}
+    for counter in counters:
+        step = counter.key.step or ""
+        if (
+            counter.key.metric.name.endswith("ptransform_execution_time:total_msecs:v1")
+            and step
+            and not step.startswith("ref_")
+        ):
+            stage = step.split("/", 1)[0]
+            totals[stage] = totals.get(stage, 0.0) + (counter.committed or 0) / 1000.0
+    return {k: round(v, 3) for k, v in sorted(totals.items())}
+
+
 def pipeline_options_from(argv: list[str]) -> PipelineOptions:
     """Pipeline options with newsbeam's default runner (FnApiRunner) unless ``--runner`` is given."""
     if not any(a == "--runner" or a.startswith("--runner=") for a in argv):
@@ -110,6 +132,7 @@ def run(argv: list[str]) -> RunResult:
             build_pipeline(p, specs, config)
         beam_result = p.result
         metrics = _metric_counters(beam_result)
+        stage_seconds = _stage_seconds(beam_result)
         tally = tally_staged(staging)
         check = balance(tally["counts"])
         if not check["ok"]:
@@ -154,6 +177,7 @@ def run(argv: list[str]) -> RunResult:
         "counts": tally["counts"],
         "balance": check,
         "metrics": metrics,
+        "stage_seconds": stage_seconds,
         "outputs": tally["outputs"],
     }
     write_atomic(output / MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
