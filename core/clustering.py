@@ -50,10 +50,11 @@ class ClusterConfig:
     window_days: int = 3  # no time damping within this many days
     tau_days: float = 7.0  # damping scale beyond the window
     rare_person_df: int = 20  # a person named in at most this many articles is "rare"
-    block_terms: int = 8  # each article's top TF-IDF terms used as block keys
+    block_terms: int = 8  # each article's top TF-IDF terms used as block keys ...
+    block_term_df_fraction: float = 0.02  # ... among the terms in at most this share of articles
     block_entity_df_fraction: float = 0.05  # entities in at most this share of articles are block keys
     block_window_days: int = 7  # term blocks are per time bucket of this many days
-    max_block_size: int = 300  # larger blocks are skipped (too common to discriminate)
+    max_block_size: int = 200  # larger blocks are skipped (too common to discriminate)
     min_edge: float = 0.02  # scored pairs below this are dropped before clustering
 
     def as_dict(self) -> dict:
@@ -100,10 +101,12 @@ def story_features(article: dict, df: dict[str, int], edf: dict[str, int], n: in
     }
 
 
-def block_keys(features: dict, edf: dict[str, int], n: int, config: ClusterConfig) -> list[str]:
-    """Block keys: top terms per time bucket (this one and the next), and rare entities at any time."""
+def block_keys(features: dict, df: dict[str, int], edf: dict[str, int], n: int, config: ClusterConfig) -> list[str]:
+    """Block keys: the top rare terms per time bucket (this one and the next), and rare entities at any time."""
     keys = []
-    top = sorted(features["vec"].items(), key=lambda kv: (-kv[1], kv[0]))[: config.block_terms]
+    term_limit = max(2, config.block_term_df_fraction * n)
+    rare = [(w, v) for w, v in features["vec"].items() if df.get(w, 0) <= term_limit]
+    top = sorted(rare, key=lambda kv: (-kv[1], kv[0]))[: config.block_terms]
     if features["date"]:
         bucket = dt.date.fromisoformat(features["date"]).toordinal() // config.block_window_days
         buckets = (str(bucket), str(bucket + 1))
@@ -138,6 +141,23 @@ def pair_score(fa: dict, fb: dict, config: ClusterConfig) -> float:
             if not shared_rare:
                 s /= 1.0 + (days - config.window_days) / config.tau_days
     return round(min(max(s, 0.0), 1.0), 6)
+
+
+def score_block(members: list[dict], config: ClusterConfig) -> list[tuple]:
+    """Score every pair of one block: ``(id_a, id_b, score, order_a, order_b)`` with ``id_a < id_b``, score ≥ min_edge.
+
+    A block larger than ``max_block_size`` is skipped: its key is too common to discriminate.
+    """
+    members = sorted({m["id"]: m for m in members}.values(), key=lambda m: m["id"])
+    if len(members) < 2 or len(members) > config.max_block_size:
+        return []
+    edges = []
+    for i, fa in enumerate(members):
+        for fb in members[i + 1 :]:
+            score = pair_score(fa, fb, config)
+            if score >= config.min_edge:
+                edges.append((fa["id"], fb["id"], score, tuple(fa["order"]), tuple(fb["order"])))
+    return edges
 
 
 def connected_components(edges: list[tuple[str, str]]) -> dict[str, str]:

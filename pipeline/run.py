@@ -21,8 +21,18 @@ from core.minhash import DedupConfig
 from core.normalize import NormalizeConfig
 from pipeline import __version__
 from pipeline.assemble import RunConfig, build_pipeline
-from pipeline.commit import MANIFEST, SUCCESS_MARKER, balance, commit, tally_staged, write_atomic
+from pipeline.commit import (
+    MANIFEST,
+    SUCCESS_MARKER,
+    balance,
+    commit,
+    commit_range,
+    recover,
+    tally_staged,
+    write_atomic,
+)
 from pipeline.inputs import expand_inputs
+from pipeline.lock import OutputLock
 from pipeline.options import DEFAULT_INPUT, DEFAULT_RUNNER, NewsbeamOptions, newsbeam_option_names
 from transforms.common import NAMESPACE
 
@@ -47,6 +57,8 @@ class RunResult:
     manifest: dict
     seconds: float
     counts: dict = field(default_factory=dict)
+    dead_letter_rate: float = 0.0
+    dead_letter_rate_exceeded: bool = False
 
 
 def _utc_now() -> dt.datetime:
@@ -107,6 +119,8 @@ def run(argv: list[str]) -> RunResult:
     specs, unmatched = expand_inputs(patterns)
     if unmatched:
         raise UsageError(f"no input files match: {', '.join(unmatched)}")
+    if opts.since and opts.until and opts.since > opts.until:
+        raise UsageError(f"--since {opts.since} is after --until {opts.until}")
 
     started = _utc_now()
     t0 = time.monotonic()
@@ -125,61 +139,81 @@ def run(argv: list[str]) -> RunResult:
         dedup=DedupConfig(jaccard_threshold=opts.near_duplicate_threshold),
         cluster=ClusterConfig(threshold=opts.story_threshold),
         num_shards=opts.num_shards,
+        since=opts.since,
+        until=opts.until,
     )
     log.info("run %s: %d input file(s) → %s", run_id, len(specs), output)
-    try:
-        with beam.Pipeline(options=options) as p:
-            build_pipeline(p, specs, config)
-        beam_result = p.result
-        metrics = _metric_counters(beam_result)
-        stage_seconds = _stage_seconds(beam_result)
-        tally = tally_staged(staging)
-        check = balance(tally["counts"])
-        if not check["ok"]:
-            raise BalanceError(
-                f"counts do not balance: {check['records_read']} records read but "
-                f"{check['accounted']} accounted for (articles + duplicates + dead letters)"
-            )
-        commit(staging, output, work / f"trash-{run_id}")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with OutputLock(work, run_id):
+        for path in recover(output):
+            log.warning("restored %s, left half-swapped by an interrupted run", path)
+        replaced = None
+        try:
+            with beam.Pipeline(options=options) as p:
+                build_pipeline(p, specs, config)
+            metrics = _metric_counters(p.result)
+            stage_seconds = _stage_seconds(p.result)
+            tally = tally_staged(staging)
+            check = balance(tally["counts"])
+            if not check["ok"]:
+                raise BalanceError(
+                    f"counts do not balance: {check['records_read']} records read but "
+                    f"{check['accounted']} accounted for (articles + duplicates + dead letters + skipped)"
+                )
+            if config.ranged:
+                since, until = config.since or "0000-01-01", config.until or "9999-12-31"
+                replaced = commit_range(staging, output, run_id, since, until)
+            else:
+                commit(staging, output, run_id)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
-    finished = _utc_now()
-    seconds = round(time.monotonic() - t0, 3)
-    manifest = {
-        "run_id": run_id,
-        "newsbeam_version": __version__,
-        "started_at": started.isoformat(),
-        "finished_at": finished.isoformat(),
-        "duration_seconds": seconds,
-        "options": {
-            "input": patterns,
-            "output": str(output),
-            "runner": options.view_as(StandardOptions).runner,
-            "newsbeam": {
-                **{k: v for k, v in sorted(opts.get_all_options().items()) if k in newsbeam_option_names()},
+        finished = _utc_now()
+        seconds = round(time.monotonic() - t0, 3)
+        counts = tally["counts"]
+        rate = counts["dead_letters"] / counts["records_read"] if counts["records_read"] else 0.0
+        manifest = {
+            "run_id": run_id,
+            "newsbeam_version": __version__,
+            "started_at": started.isoformat(),
+            "finished_at": finished.isoformat(),
+            "duration_seconds": seconds,
+            "options": {
                 "input": patterns,
+                "output": str(output),
+                "runner": options.view_as(StandardOptions).runner,
+                "newsbeam": {
+                    **{k: v for k, v in sorted(opts.get_all_options().items()) if k in newsbeam_option_names()},
+                    "input": patterns,
+                },
+                "beam": {
+                    k: v
+                    for k, v in sorted(options.get_all_options(drop_default=True).items())
+                    if k not in newsbeam_option_names()
+                },
             },
-            "beam": {
-                k: v
-                for k, v in sorted(options.get_all_options(drop_default=True).items())
-                if k not in newsbeam_option_names()
+            "config": {
+                "normalize": asdict(config.normalize),
+                "entities": asdict(config.entities),
+                "dedup": asdict(config.dedup),
+                "cluster": asdict(config.cluster),
+                "num_shards": config.num_shards,
             },
-        },
-        "config": {
-            "normalize": asdict(config.normalize),
-            "entities": asdict(config.entities),
-            "dedup": asdict(config.dedup),
-            "cluster": asdict(config.cluster),
-            "num_shards": config.num_shards,
-        },
-        "inputs": tally["inputs"],
-        "counts": tally["counts"],
-        "balance": check,
-        "metrics": metrics,
-        "stage_seconds": stage_seconds,
-        "outputs": tally["outputs"],
-    }
-    write_atomic(output / MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
-    write_atomic(output / SUCCESS_MARKER, f"{run_id}\n".encode())
-    return RunResult(output=str(output), manifest=manifest, seconds=seconds, counts=tally["counts"])
+            "range": {"since": config.since, "until": config.until, "replaced": replaced} if config.ranged else None,
+            "inputs": tally["inputs"],
+            "counts": counts,
+            "balance": check,
+            "dead_letter_rate": round(rate, 6),
+            "metrics": metrics,
+            "stage_seconds": stage_seconds,
+            "outputs": tally["outputs"],
+        }
+        write_atomic(output / MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+        write_atomic(output / SUCCESS_MARKER, f"{run_id}\n".encode())
+    return RunResult(
+        output=str(output),
+        manifest=manifest,
+        seconds=seconds,
+        counts=counts,
+        dead_letter_rate=rate,
+        dead_letter_rate_exceeded=rate > opts.max_dead_letter_rate,
+    )

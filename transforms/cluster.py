@@ -5,10 +5,12 @@ ClusterStories, step by step (the logic is in ``core.clustering``):
 1. ``CorpusStats``: one pass counts, per term and per entity key, the
    articles that contain it (combined per bundle, then merged).
 2. ``StoryFeatures``: each article's TF-IDF vector, weighted entities, date.
-3. ``BlockKeys`` / ``GroupBlocks``: candidate pairs share a block (a top term
-   in the same time bucket, or a rare entity); oversized blocks are skipped.
-   No all-pairs comparison.
-4. ``AttachFeatures`` / ``ScorePairs``: each candidate pair is scored.
+3. ``BlockKeys`` / ``GroupBlocks``: candidate pairs share a block (a rare top
+   term in the same time bucket, or a rare entity); oversized blocks are
+   skipped. No all-pairs comparison.
+4. ``ScoreBlocks`` / ``DistinctEdges``: the pairs of each block are scored
+   where the block is grouped (each article's features travel once per block
+   key, not once per pair); a pair found in several blocks is kept once.
 5. ``Components``: union-find over scored edges (a small, global step).
 6. ``AverageLink``: per component, average-link clustering; each story's id
    derives from its earliest member (``core.stories.story_id_for``).
@@ -30,11 +32,11 @@ from core.clustering import (
     connected_components,
     content_tokens,
     entity_keys,
-    pair_score,
+    score_block,
     story_features,
 )
 from core.stories import build_story, story_id_for
-from transforms.common import NAMESPACE, JoinPairs, pairs_in_group
+from transforms.common import NAMESPACE
 
 
 class CorpusStatsFn(beam.CombineFn):
@@ -66,32 +68,28 @@ def _features(article: dict, stats: dict) -> tuple[str, dict]:
 
 
 def _block_entries(keyed, stats: dict, config: ClusterConfig):
-    article_id, features = keyed
-    for key in block_keys(features, stats["edf"], stats["n"], config):
-        yield key, article_id
+    _, features = keyed
+    for key in block_keys(features, stats["df"], stats["edf"], stats["n"], config):
+        yield key, features
 
 
-def _block_pairs(keyed, max_size: int):
-    _, ids = keyed
-    ids = list(ids)
-    if len(ids) > max_size:
-        Metrics.counter(NAMESPACE, "story_blocks_skipped").inc()
-    yield from pairs_in_group(ids, max_size)
-
-
-class ScorePairFn(beam.DoFn):
-    """``(features_a, features_b)`` in; ``(id_a, id_b, score, order_a, order_b)`` out when above ``min_edge``."""
+class ScoreBlockFn(beam.DoFn):
+    """``(block key, [features])`` in; the block's scored edges out."""
 
     def __init__(self, config: ClusterConfig):
         self.config = config
         self.scored = Metrics.counter(NAMESPACE, "story_pairs_scored")
+        self.skipped = Metrics.counter(NAMESPACE, "story_blocks_skipped")
 
-    def process(self, pair):
-        fa, fb = pair
-        self.scored.inc()
-        score = pair_score(fa, fb, self.config)
-        if score >= self.config.min_edge:
-            yield fa["id"], fb["id"], score, fa["order"], fb["order"]
+    def process(self, keyed):
+        _, members = keyed
+        members = list(members)
+        n = len(members)
+        if n > self.config.max_block_size:
+            self.skipped.inc()
+            return
+        self.scored.inc(n * (n - 1) // 2)
+        yield from score_block(members, self.config)
 
 
 def _component_roots(edges: list[tuple]) -> list[tuple[str, str]]:
@@ -136,13 +134,13 @@ class ClusterStories(beam.PTransform):
         config = self.config
         stats = beam.pvalue.AsSingleton(articles | "CorpusStats" >> beam.CombineGlobally(CorpusStatsFn()))
         features = articles | "StoryFeatures" >> beam.Map(_features, stats)
-        candidates = (
+        edges = (
             features
             | "BlockKeys" >> beam.FlatMap(_block_entries, stats, config)
             | "GroupBlocks" >> beam.GroupByKey()
-            | "BlockPairs" >> beam.FlatMap(_block_pairs, config.max_block_size)
+            | "ScoreBlocks" >> beam.ParDo(ScoreBlockFn(config))
+            | "DistinctEdges" >> beam.Distinct()
         )
-        edges = candidates | "AttachFeatures" >> JoinPairs(features) | "ScorePairs" >> beam.ParDo(ScorePairFn(config))
         roots = edges | "AllEdges" >> beam.combiners.ToList() | "Components" >> beam.FlatMap(_component_roots)
         assignment = (
             edges
