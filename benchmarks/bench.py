@@ -37,7 +37,7 @@ class PeakRss:
     """Sample the RSS of a process and all its descendants; keep the peak."""
 
     def __init__(self, pid: int, interval: float = 0.1):
-        self.pid, self.interval, self.peak = pid, interval, 0
+        self.pid, self.interval, self.peak, self.peak_process = pid, interval, 0, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -49,9 +49,11 @@ class PeakRss:
                 total = 0
                 for proc in procs:
                     try:
-                        total += proc.memory_info().rss
+                        rss = proc.memory_info().rss
                     except psutil.Error:
-                        pass
+                        continue
+                    total += rss
+                    self.peak_process = max(self.peak_process, rss)
                 self.peak = max(self.peak, total)
             except psutil.Error:
                 pass
@@ -66,15 +68,15 @@ class PeakRss:
         self._thread.join()
 
 
-def run_newsbeam(args: list[str]) -> tuple[float, int]:
-    """Run ``newsbeam`` with ``args``; returns (wall seconds, peak RSS bytes of the process tree)."""
+def run_newsbeam(args: list[str]) -> tuple[float, int, int]:
+    """Run ``newsbeam`` with ``args``; returns (wall seconds, peak RSS of the process tree, of any one process)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen([str(NEWSBEAM), *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     with PeakRss(proc.pid) as rss:
         out, err = proc.communicate()
     if proc.returncode != 0:
         raise RuntimeError(f"newsbeam failed ({proc.returncode}):\n{err.decode()[-3000:]}")
-    return time.perf_counter() - t0, rss.peak
+    return time.perf_counter() - t0, rss.peak, rss.peak_process
 
 
 def prepare_input(data: Path, limit: int | None, folder: Path) -> Path:
@@ -131,26 +133,29 @@ def main(argv: list[str] | None = None) -> int:
         modes = {1: [], 2: ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]}
         for workers, extra in modes.items():
             out = folder / f"out{workers}"
-            wall, peak = run_newsbeam([*common, "--output", str(out), *extra])
+            wall, peak, peak_process = run_newsbeam([*common, "--output", str(out), *extra])
             manifest = orjson.loads((out / "manifest.json").read_bytes())
-            rows[workers] = {"wall": wall, "peak": peak, "manifest": manifest}
+            rows[workers] = {"wall": wall, "peak": peak, "peak_process": peak_process, "manifest": manifest}
         texts, words = ner_texts(folder / "out1")
         for workers in modes:
             rows[workers]["raw"] = raw_ner(texts, workers, args.model)
-        seeds_wall, _ = run_newsbeam(["run", "--output", str(folder / "seeds"), "--reference_date", "2026-11-23"])
+        seeds_wall, _, _ = run_newsbeam(["run", "--output", str(folder / "seeds"), "--reference_date", "2026-11-23"])
         seeds_manifest = orjson.loads((folder / "seeds" / "manifest.json").read_bytes())
 
     counts = rows[1]["manifest"]["counts"]
     print(f"input: {source.name} from {args.data.name}, {counts['records_read']} records, "
           f"{counts['articles_written']} articles written, {len(texts)} tagged, {words:,} words fed to NER")  # fmt: skip
-    print(f"{'':<28} {'1 process':>12} {'2 processes':>12}")
-    line = lambda label, values: print(f"{label:<28} " + " ".join(f"{v:>12}" for v in values))  # noqa: E731
+    print(f"{'':<30} {'1 process':>12} {'2 processes':>12}")
+    line = lambda label, values: print(f"{label:<30} " + " ".join(f"{v:>12}" for v in values))  # noqa: E731
     line("raw NER words/s", [f"{words / rows[w]['raw']:,.0f}" for w in modes])
     line("newsbeam wall s", [f"{rows[w]['wall']:.1f}" for w in modes])
     line("newsbeam articles/s", [f"{counts['records_read'] / rows[w]['wall']:,.1f}" for w in modes])
     line("newsbeam words/s", [f"{words / rows[w]['wall']:,.0f}" for w in modes])
     line("newsbeam / raw NER", [f"{rows[w]['raw'] / rows[w]['wall']:.2f}" for w in modes])
     line("peak RSS, process tree MB", [f"{rows[w]['peak'] / 2**20:,.0f}" for w in modes])
+    line("peak RSS, largest process MB", [f"{rows[w]['peak_process'] / 2**20:,.0f}" for w in modes])
+    scored = [rows[w]["manifest"]["metrics"].get("story_pairs_scored", 0) for w in modes]
+    line("story pairs scored", [f"{n:,}" for n in scored])
     stages = sorted({s for w in modes for s in rows[w]["manifest"].get("stage_seconds", {})})
     for stage in stages:
         values = [rows[w]["manifest"].get("stage_seconds", {}).get(stage, 0.0) for w in modes]

@@ -56,6 +56,7 @@ class ClusterConfig:
     block_window_days: int = 7  # term blocks are per time bucket of this many days
     max_block_size: int = 200  # larger blocks are skipped (too common to discriminate)
     min_edge: float = 0.02  # scored pairs below this are dropped before clustering
+    vector_terms: int = 128  # an article's TF-IDF vector keeps its top terms only (smaller, faster to compare)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -81,21 +82,25 @@ def idf(df: int, n: int) -> float:
     return math.log((n + 1) / (df + 1)) + 1.0
 
 
-def tfidf_vector(tokens: list[str], df: dict[str, int], n: int) -> dict[str, float]:
-    """L2-normalised sublinear TF-IDF vector, rounded for platform-independent sums."""
+def tfidf_vector(tokens: list[str], df: dict[str, int], n: int, keep: int | None = None) -> dict[str, float]:
+    """L2-normalised sublinear TF-IDF vector of the ``keep`` heaviest terms, rounded for platform-independent sums."""
     counts = Counter(tokens)
     vec = {w: (1 + math.log(c)) * idf(df.get(w, 0), n) for w, c in counts.items()}
+    if keep is not None and len(vec) > keep:
+        vec = dict(sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[:keep])
     norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
     return {w: round(v / norm, 6) for w, v in sorted(vec.items()) if v > 0}
 
 
-def story_features(article: dict, df: dict[str, int], edf: dict[str, int], n: int) -> dict:
+def story_features(
+    article: dict, df: dict[str, int], edf: dict[str, int], n: int, keep_terms: int | None = None
+) -> dict:
     """The compact record clustering works on (picklable, JSON-friendly)."""
     return {
         "id": article["id"],
         "order": [article.get("published") or "~", article["source_id"], article["id"]],
         "date": article.get("published_date"),
-        "vec": tfidf_vector(content_tokens(article), df, n),
+        "vec": tfidf_vector(content_tokens(article), df, n, keep_terms),
         "ents": {k: round(idf(edf.get(k, 0), n), 6) for k in entity_keys(article)},
         "persons": {k: edf.get(k, 0) for k in person_keys(article)},
     }

@@ -63,8 +63,8 @@ class CorpusStatsFn(beam.CombineFn):
         return {"n": acc["n"], "df": dict(acc["df"]), "edf": dict(acc["edf"])}
 
 
-def _features(article: dict, stats: dict) -> tuple[str, dict]:
-    return article["id"], story_features(article, stats["df"], stats["edf"], stats["n"])
+def _features(article: dict, stats: dict, keep_terms: int) -> tuple[str, dict]:
+    return article["id"], story_features(article, stats["df"], stats["edf"], stats["n"], keep_terms)
 
 
 def _block_entries(keyed, stats: dict, config: ClusterConfig):
@@ -133,7 +133,7 @@ class ClusterStories(beam.PTransform):
     def expand(self, articles):
         config = self.config
         stats = beam.pvalue.AsSingleton(articles | "CorpusStats" >> beam.CombineGlobally(CorpusStatsFn()))
-        features = articles | "StoryFeatures" >> beam.Map(_features, stats)
+        features = articles | "StoryFeatures" >> beam.Map(_features, stats, config.vector_terms)
         edges = (
             features
             | "BlockKeys" >> beam.FlatMap(_block_entries, stats, config)
