@@ -51,10 +51,10 @@ class ClusterConfig:
     tau_days: float = 7.0  # damping scale beyond the window
     rare_person_df: int = 20  # a person named in at most this many articles is "rare"
     block_terms: int = 8  # each article's top TF-IDF terms used as block keys ...
-    block_term_df_fraction: float = 0.02  # ... among the terms in at most this share of articles
-    block_entity_df_fraction: float = 0.05  # entities in at most this share of articles are block keys
+    block_term_max_df: int = 50  # ... among the terms in at most this many articles
+    block_entity_max_df: int = 100  # entities in at most this many articles are block keys
     block_window_days: int = 7  # term blocks are per time bucket of this many days
-    max_block_size: int = 200  # larger blocks are skipped (too common to discriminate)
+    max_block_size: int = 100  # larger blocks are skipped (too common to discriminate)
     min_edge: float = 0.02  # scored pairs below this are dropped before clustering
     vector_terms: int = 128  # an article's TF-IDF vector keeps its top terms only (smaller, faster to compare)
 
@@ -106,10 +106,10 @@ def story_features(
     }
 
 
-def block_keys(features: dict, df: dict[str, int], edf: dict[str, int], n: int, config: ClusterConfig) -> list[str]:
+def block_keys(features: dict, df: dict[str, int], edf: dict[str, int], config: ClusterConfig) -> list[str]:
     """Block keys: the top rare terms per time bucket (this one and the next), and rare entities at any time."""
     keys = []
-    term_limit = max(2, config.block_term_df_fraction * n)
+    term_limit = config.block_term_max_df  # absolute, not a share of n: blocks must not grow with the corpus
     rare = [(w, v) for w, v in features["vec"].items() if df.get(w, 0) <= term_limit]
     top = sorted(rare, key=lambda kv: (-kv[1], kv[0]))[: config.block_terms]
     if features["date"]:
@@ -119,8 +119,7 @@ def block_keys(features: dict, df: dict[str, int], edf: dict[str, int], n: int, 
         buckets = ("undated",)
     for term, _ in top:
         keys.extend(f"t:{term}|{b}" for b in buckets)
-    limit = max(2, config.block_entity_df_fraction * n)
-    keys.extend(f"e:{k}" for k in features["ents"] if edf.get(k, 0) <= limit)
+    keys.extend(f"e:{k}" for k in features["ents"] if edf.get(k, 0) <= config.block_entity_max_df)
     return keys
 
 

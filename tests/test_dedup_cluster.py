@@ -93,12 +93,12 @@ def test_time_damping_is_waived_for_a_shared_rare_person():
 def test_block_keys_use_time_buckets_and_rare_entities():
     features = {"vec": {"bali": 0.9, "meeting": 0.3}, "ents": {"person:wang yi": 2.0}, "date": "2022-07-07"}
     df = {"bali": 3, "meeting": 900}
-    keys = block_keys(features, df, {"person:wang yi": 2}, 1000, ClusterConfig(block_terms=1))
+    keys = block_keys(features, df, {"person:wang yi": 2}, ClusterConfig(block_terms=1))
     assert len([k for k in keys if k.startswith("t:bali|")]) == 2
     assert "e:person:wang yi" in keys
-    undated = block_keys({**features, "date": None}, df, {}, 1000, ClusterConfig(block_terms=1))
-    common_only = block_keys({**features, "vec": {"meeting": 1.0}}, df, {}, 1000, ClusterConfig())
-    assert not any(k.startswith("t:") for k in common_only)  # a term in 90% of articles is no block key
+    undated = block_keys({**features, "date": None}, df, {}, ClusterConfig(block_terms=1))
+    common_only = block_keys({**features, "vec": {"meeting": 1.0}}, df, {}, ClusterConfig())
+    assert not any(k.startswith("t:") for k in common_only)  # a term in 900 articles is no block key
     assert "t:bali|undated" in undated
 
 

@@ -69,7 +69,7 @@ def _features(article: dict, stats: dict, keep_terms: int) -> tuple[str, dict]:
 
 def _block_entries(keyed, stats: dict, config: ClusterConfig):
     _, features = keyed
-    for key in block_keys(features, stats["df"], stats["edf"], stats["n"], config):
+    for key in block_keys(features, stats["df"], stats["edf"], config):
         yield key, features
 
 
