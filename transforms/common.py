@@ -15,24 +15,13 @@ def count_dead_letter(record: dict) -> None:
     Metrics.counter(NAMESPACE, f"dead_letter_reason.{record['reason']}").inc()
 
 
-def _emit_by_right(keyed):
+def _attach_features(keyed, group: str):
+    """``(id, {group: [items], "features": [f]})`` in; ``(item, f)`` for every item of ``group`` out."""
     _, grouped = keyed
     features = list(grouped["features"])
     if features:
-        for right in grouped["pairs"]:
-            yield right, features[0]
-
-
-def _emit_joined(keyed):
-    _, grouped = keyed
-    features = list(grouped["features"])
-    if features:
-        for left in grouped["halves"]:
-            yield left, features[0]
-
-
-def _distinct_pairs(keyed):
-    yield keyed[0]
+        for item in grouped[group]:
+            yield item, features[0]
 
 
 class JoinPairs(beam.PTransform):
@@ -48,22 +37,17 @@ class JoinPairs(beam.PTransform):
         self.features = features
 
     def expand(self, pairs):
-        unique = (
-            pairs
-            | "KeyPair" >> beam.Map(lambda p: (p, None))
-            | "GroupPair" >> beam.GroupByKey()
-            | "DistinctPairs" >> beam.FlatMap(_distinct_pairs)
-        )
+        unique = pairs | "DistinctPairs" >> beam.Distinct()
         by_left = unique | "KeyByLeft" >> beam.Map(lambda p: (p[0], p[1]))
         halves = (
             {"pairs": by_left, "features": self.features}
             | "JoinLeft" >> beam.CoGroupByKey()
-            | "KeyByRight" >> beam.FlatMap(_emit_by_right)
+            | "KeyByRight" >> beam.FlatMap(_attach_features, "pairs")
         )
         return (
             {"halves": halves, "features": self.features}
             | "JoinRight" >> beam.CoGroupByKey()
-            | "Joined" >> beam.FlatMap(_emit_joined)
+            | "Joined" >> beam.FlatMap(_attach_features, "halves")
         )
 
 
