@@ -23,6 +23,8 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 
+from core.state import is_prior
+
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below between
     both but by can could did do does doing down during each few for from further had has have having he her here
@@ -103,6 +105,7 @@ def story_features(
         "vec": tfidf_vector(content_tokens(article), df, n, keep_terms),
         "ents": {k: round(idf(edf.get(k, 0), n), 6) for k in entity_keys(article)},
         "persons": {k: edf.get(k, 0) for k in person_keys(article)},
+        "story": article["story_id"] if is_prior(article) else None,  # an earlier run's story, kept as it is
     }
 
 
@@ -148,7 +151,10 @@ def pair_score(fa: dict, fb: dict, config: ClusterConfig) -> float:
 
 
 def score_block(members: list[dict], config: ClusterConfig) -> list[tuple]:
-    """Score every pair of one block: ``(id_a, id_b, score, order_a, order_b)`` with ``id_a < id_b``, score ≥ min_edge.
+    """Score every pair of one block: ``(id_a, id_b, score, node_a, node_b)`` with ``id_a < id_b``, score ≥ min_edge.
+
+    A node is ``(order, story)``: the survivor-order tuple, and the story id of an
+    earlier run's article (None for a new article).
 
     A block larger than ``max_block_size`` is skipped: its key is too common to discriminate.
     """
@@ -160,7 +166,8 @@ def score_block(members: list[dict], config: ClusterConfig) -> list[tuple]:
         for fb in members[i + 1 :]:
             score = pair_score(fa, fb, config)
             if score >= config.min_edge:
-                edges.append((fa["id"], fb["id"], score, tuple(fa["order"]), tuple(fb["order"])))
+                node_a, node_b = (tuple(fa["order"]), fa.get("story")), (tuple(fb["order"]), fb.get("story"))
+                edges.append((fa["id"], fb["id"], score, node_a, node_b))
     return edges
 
 
@@ -182,32 +189,40 @@ def connected_components(edges: list[tuple[str, str]]) -> dict[str, str]:
     return {node: find(node) for node in list(parent)}
 
 
-def average_link(edges: list[tuple[str, str, float]], threshold: float) -> list[list[str]]:
+def average_link(
+    edges: list[tuple[str, str, float]], threshold: float, fixed: dict[str, str] | None = None
+) -> list[list[str]]:
     """Average-link agglomerative clustering over a sparse similarity graph.
 
     Merges the pair of clusters with the highest average pairwise similarity
     (missing pairs count 0) while it is ≥ ``threshold``. Deterministic: ties
-    break on cluster ids. Returns the clusters (sorted member lists) of every
-    node that appears in ``edges``.
+    break on cluster ids. ``fixed`` maps nodes to a given cluster label (an
+    earlier run's story): nodes with one label start as one cluster, and two
+    labelled clusters never merge, so earlier stories keep their membership and
+    new articles join at most one of them. Returns the clusters (sorted member
+    lists) of every node that appears in ``edges``.
     """
+    fixed = fixed or {}
     sums: dict[str, dict[str, float]] = defaultdict(dict)
     members: dict[str, list[str]] = {}
+    label: dict[str, str] = {}
     for a, b, s in sorted(edges):
         members.setdefault(a, [a])
         members.setdefault(b, [b])
         sums[a][b] = sums[a].get(b, 0.0) + s
         sums[b][a] = sums[b].get(a, 0.0) + s
-    heap = [(-s, a, b) for a, b, s in sorted(edges) if s >= threshold]
-    heapq.heapify(heap)
-    while heap:
-        neg, a, b = heapq.heappop(heap)
-        if a not in members or b not in members:
-            continue
-        current = sums[a].get(b, 0.0) / (len(members[a]) * len(members[b]))
-        if abs(current + neg) > 1e-9 or current < threshold:
-            continue  # stale entry
-        keep, gone = (a, b) if a < b else (b, a)
+    for node in members:
+        if node in fixed:
+            label[node] = fixed[node]
+
+    def average(x: str, y: str) -> float:
+        return sums[x].get(y, 0.0) / (len(members[x]) * len(members[y]))
+
+    def merge(x: str, y: str) -> str:
+        keep, gone = (x, y) if x < y else (y, x)
         members[keep].extend(members.pop(gone))
+        if gone in label:
+            label[keep] = label.pop(gone)
         for other, value in sums.pop(gone).items():
             if other == keep:
                 continue
@@ -215,8 +230,34 @@ def average_link(edges: list[tuple[str, str, float]], threshold: float) -> list[
             sums[other][keep] = sums[other].get(keep, 0.0) + value
             sums[other].pop(gone, None)
         sums[keep].pop(gone, None)
+        return keep
+
+    first_of: dict[str, str] = {}
+    for node in sorted(members):
+        if node in fixed:
+            first = first_of.setdefault(fixed[node], node)
+            if first != node:
+                first_of[fixed[node]] = merge(first, node)
+
+    def allowed(x: str, y: str) -> bool:
+        return not (x in label and y in label)
+
+    heap = []
+    for x in sorted(members):
+        for y in sorted(sums[x]):
+            if x < y and allowed(x, y) and average(x, y) >= threshold:
+                heap.append((-average(x, y), x, y))
+    heapq.heapify(heap)
+    while heap:
+        neg, a, b = heapq.heappop(heap)
+        if a not in members or b not in members or not allowed(a, b):
+            continue
+        current = average(a, b)
+        if abs(current + neg) > 1e-9 or current < threshold:
+            continue  # stale entry
+        keep = merge(a, b)
         for other in sorted(sums[keep]):
-            avg = sums[keep][other] / (len(members[keep]) * len(members[other]))
-            if avg >= threshold:
+            avg = average(keep, other)
+            if avg >= threshold and allowed(keep, other):
                 heapq.heappush(heap, (-avg, min(keep, other), max(keep, other)))
     return sorted(sorted(m) for m in members.values())

@@ -1,4 +1,4 @@
-"""``newsbeam`` command line: ``run`` and ``schema``.
+"""``newsbeam`` command line: ``run``, ``export``, ``rebuild-state`` and ``schema``.
 
 Exit codes: 0 success; 1 pipeline failure (including counts that do not
 balance); 2 usage error; 3 the output was committed but the dead-letter rate
@@ -34,7 +34,7 @@ Exit codes: 0 success, 1 pipeline failure or unbalanced counts, 2 usage error,
 
 
 def _parser() -> argparse.ArgumentParser:
-    from pipeline.options import add_newsbeam_arguments
+    from pipeline.options import DEFAULT_STATE_RETENTION_DAYS, add_newsbeam_arguments
 
     parser = argparse.ArgumentParser(prog="newsbeam", description="News ingestion pipeline on Apache Beam.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -64,9 +64,24 @@ def _parser() -> argparse.ArgumentParser:
         "--index_prefix", "--index-prefix", dest="index_prefix", default="newsbeam",
         help="Index names are <prefix>-articles and <prefix>-stories. Default: newsbeam",
     )  # fmt: skip
+    rebuild = sub.add_parser(
+        "rebuild-state",
+        help="Rebuild a --state directory from a committed output.",
+        description="Derive the state (content hashes, texts for MinHash and story matching, story membership) "
+        "from the articles of a committed output, write it as a new generation and make it current.",
+    )
+    rebuild.add_argument("--output", default="out", help="A newsbeam output directory with _SUCCESS. Default: out")
+    rebuild.add_argument("--state", required=True, help="The state directory to (re)write.")
+    rebuild.add_argument(
+        "--state_retention_days", "--state-retention-days", dest="state_retention_days", type=int,
+        default=DEFAULT_STATE_RETENTION_DAYS, help=f"See `run --help`. Default: {DEFAULT_STATE_RETENTION_DAYS}",
+    )  # fmt: skip
     schema = sub.add_parser("schema", help="Print the JSON Schema of the output records.")
     schema.add_argument(
-        "--kind", choices=["article", "story", "dead_letter", "all"], default="all", help="Which record kind."
+        "--kind",
+        choices=["article", "story", "dead_letter", "duplicate_link", "all"],
+        default="all",
+        help="Which record kind.",
     )
     return parser
 
@@ -77,8 +92,10 @@ def _summary(result) -> str:
         ("records read", c["records_read"]),
         ("articles written", c["articles_written"]),
         ("duplicates", c["duplicates"]),
+        ("  of earlier runs", c.get("duplicates_of_earlier_runs", 0)),
         ("dead letters", c["dead_letters"]),
         ("stories", c["stories"]),
+        ("  earlier, updated", c.get("stories_patched_outside_range", 0)),
         ("partitions", c["partitions"]),
         ("time (s)", f"{result.seconds:.2f}"),
     ]
@@ -107,6 +124,27 @@ def _export(args) -> int:
     return EXIT_OK
 
 
+def _rebuild_state(args) -> int:
+    from pathlib import Path
+
+    from pipeline.lock import OutputLock, OutputLocked
+    from pipeline.run import WORK_DIR
+    from pipeline.state import StateError, rebuild_from_output
+
+    output, state_dir = Path(args.output).resolve(), Path(args.state).resolve()
+    try:
+        with OutputLock(output / WORK_DIR, "rebuild-state"):
+            info = rebuild_from_output(state_dir, output, args.state_retention_days, output / WORK_DIR / "rebuild")
+    except StateError as exc:
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OutputLocked as exc:
+        print(f"newsbeam: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    print(f"state {state_dir / info.generation}: {info.meta['records']} records from {output}")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     configure_logging("--verbose" in argv)  # before Beam is imported: it logs through the root logger
@@ -119,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "export":
         return _export(args)
+    if args.command == "rebuild-state":
+        return _rebuild_state(args)
     rest = argv[argv.index("run") + 1 :]
     pipeline_argv = [a for a in rest if a != "--verbose"]
     from pipeline.lock import OutputLocked

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import orjson
 
-COMMITTED_DIRS = ("articles", "stories", "dead_letter")
+COMMITTED_DIRS = ("articles", "stories", "duplicates", "dead_letter")
+PARTITIONED_DIRS = ("articles", "stories", "duplicates")
 SUCCESS_MARKER = "_SUCCESS"
 MANIFEST = "manifest.json"
 
@@ -49,6 +50,7 @@ def tally_staged(staging: Path) -> dict:
     outputs = {name: scan_directory(staging / name) for name in COMMITTED_DIRS}
     files = read_jsonl(staging / "_files")
     dead = read_jsonl(staging / "dead_letter")
+    links = sum(p["records"] for p in outputs["duplicates"].values())
     duplicates = 0
     articles_root = staging / "articles"
     for path in sorted(articles_root.rglob("*.jsonl")) if articles_root.exists() else []:
@@ -63,10 +65,12 @@ def tally_staged(staging: Path) -> dict:
         "files_read": len(files),
         "records_read": records_read,
         "articles_written": articles,
-        "duplicates": duplicates,
+        "duplicates": duplicates + links,
+        "duplicates_of_earlier_runs": links,
         "dead_letters": len(dead),
         "skipped_out_of_range": skipped,
         "stories": sum(p["records"] for p in outputs["stories"].values()),
+        "stories_patched_outside_range": sum(p["records"] for p in scan_directory(staging / "_story_patches").values()),
         "partitions": len(outputs["articles"]),
         "dead_letters_by_stage": dict(sorted(Counter(d["stage"] for d in dead).items())),
         "dead_letters_by_reason": dict(sorted(Counter(d["reason"] for d in dead).items())),
@@ -75,7 +79,8 @@ def tally_staged(staging: Path) -> dict:
 
 
 def balance(counts: dict) -> dict:
-    """records read = articles written + duplicates linked to a survivor + dead letters (+ skipped, outside a range)."""
+    """records read = articles written + duplicates linked to a survivor (in this run's articles or, with
+    ``--state``, an earlier run's) + dead letters (+ skipped, outside a range)."""
     accounted = (
         counts["articles_written"] + counts["duplicates"] + counts["dead_letters"] + counts["skipped_out_of_range"]
     )
@@ -155,17 +160,87 @@ def partition_dates(folder: Path) -> set[str]:
     return {p.name[len("date=") :] for p in folder.glob("date=*") if p.is_dir()} if folder.is_dir() else set()
 
 
-def commit_range(staging: Path, output: Path, run_id: str, since: str, until: str) -> list[str]:
+def rewrite_partition(
+    final: Path, scratch: Path, key: str, upserts: list[dict], deletes: set[str], num_shards: int, run_id: str
+) -> None:
+    """Merge records into one committed partition: upsert by ``record[key]``, delete keys, swap the result in.
+
+    The partition is rewritten whole beside the old one (same sharding, order
+    and bytes as the pipeline's writer) and swapped in; an empty result removes it.
+    """
+    from transforms.write import FILE_TEMPLATE, encode_lines, shard_of
+
+    records = {r[key]: r for r in read_jsonl(final)} if final.is_dir() else {}
+    for gone in deletes:
+        records.pop(gone, None)
+    for record in upserts:
+        records[record[key]] = record
+    shards: dict[int, list[dict]] = {}
+    for record_key in sorted(records):
+        shards.setdefault(shard_of(repr(record_key), num_shards), []).append(records[record_key])
+    shutil.rmtree(scratch, ignore_errors=True)
+    for shard, rows in shards.items():
+        scratch.mkdir(parents=True, exist_ok=True)
+        (scratch / FILE_TEMPLATE.format(shard=shard)).write_bytes(encode_lines(rows))
+    swap_in(scratch if shards else None, final, run_id)
+
+
+def apply_story_patches(patches_root: Path, stories_root: Path, run_id: str, num_shards: int, outside) -> list[str]:
+    """Upsert or delete story records in partitions ``outside(date)`` the run's range (stories continued from
+    earlier runs); returns the partitions changed."""
+    changed = []
+    for date in sorted(partition_dates(patches_root)):
+        if not outside(date):
+            raise RuntimeError(f"story patch for partition {date}, which is inside the range")
+        patches = read_jsonl(patches_root / f"date={date}")
+        upserts = [p["story"] for p in patches if p["op"] == "upsert"]
+        deletes = {p["story_id"] for p in patches if p["op"] == "delete"} - {s["story_id"] for s in upserts}
+        scratch = patches_root.parent / "_patched" / "stories" / f"date={date}"
+        rewrite_partition(stories_root / f"date={date}", scratch, "story_id", upserts, deletes, num_shards, run_id)
+        changed.append(f"stories/date={date}")
+    return changed
+
+
+def commit_append(staging: Path, output: Path, run_id: str, batch_id: str, num_shards: int) -> list[str]:
+    """Add a batch to the output (``newsbeam watch``): upsert its articles, links and stories into their partitions.
+
+    Upserts by id make a batch that is committed twice (a crash between the
+    output commit and the state switch, then a restart) leave the same output
+    as once. Dead letters go to ``dead_letter/batch=<batch_id>/``. Returns the
+    partitions changed.
+    """
+    output.mkdir(parents=True, exist_ok=True)
+    (output / SUCCESS_MARKER).unlink(missing_ok=True)
+    changed = []
+    for name, key in (("articles", "id"), ("duplicates", "article_id")):
+        for date in sorted(partition_dates(staging / name)):
+            scratch = staging / "_patched" / name / f"date={date}"
+            upserts = read_jsonl(staging / name / f"date={date}")
+            rewrite_partition(output / name / f"date={date}", scratch, key, upserts, set(), num_shards, run_id)
+            changed.append(f"{name}/date={date}")
+    changed += apply_story_patches(staging / "_story_patches", output / "stories", run_id, num_shards, lambda d: True)
+    staged_dead = staging / "dead_letter"
+    if any(staged_dead.rglob("*.jsonl")):
+        swap_in(staged_dead, output / "dead_letter" / f"batch={batch_id}", run_id)
+        changed.append(f"dead_letter/batch={batch_id}")
+    for name in COMMITTED_DIRS:
+        (output / name).mkdir(parents=True, exist_ok=True)
+    return changed
+
+
+def commit_range(staging: Path, output: Path, run_id: str, since: str, until: str, num_shards: int = 1) -> list[str]:
     """Replace only the partitions dated ``since``..``until`` (inclusive); leave every other partition untouched.
 
     A partition in the range that this run did not produce is removed (its
     articles were reprocessed and none remain). Dead letters of a ranged run go
-    to ``dead_letter/range=<since>_<until>/``. Returns the replaced partitions.
+    to ``dead_letter/range=<since>_<until>/``. Stories continued from earlier runs
+    (``--state``) are patched in their partitions outside the range. Returns the
+    replaced partitions.
     """
     output.mkdir(parents=True, exist_ok=True)
     (output / SUCCESS_MARKER).unlink(missing_ok=True)
     replaced = []
-    for name in ("articles", "stories"):
+    for name in PARTITIONED_DIRS:
         staged_root, final_root = staging / name, output / name
         final_root.mkdir(parents=True, exist_ok=True)
         dates = partition_dates(staged_root) | {d for d in partition_dates(final_root) if since <= d <= until}
@@ -175,6 +250,9 @@ def commit_range(staging: Path, output: Path, run_id: str, since: str, until: st
             staged = staged_root / f"date={date}"
             swap_in(staged if staged.exists() else None, final_root / f"date={date}", run_id)
             replaced.append(f"{name}/date={date}")
+    replaced += apply_story_patches(
+        staging / "_story_patches", output / "stories", run_id, num_shards, lambda d: not since <= d <= until
+    )
     staged_dead = staging / "dead_letter"
     staged_dead.mkdir(parents=True, exist_ok=True)
     swap_in(staged_dead, output / "dead_letter" / f"range={since}_{until}", run_id)

@@ -7,6 +7,8 @@ import datetime as dt
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from core.state import DEFAULT_RETENTION_DAYS
+
 DEFAULT_INPUT = "seeds/*.txt"
 DEFAULT_OUTPUT = "out"
 DEFAULT_MAX_ARTICLE_BYTES = 2_000_000
@@ -18,6 +20,7 @@ DEFAULT_NER_BATCH_SIZE = 64
 DEFAULT_NEAR_DUPLICATE_THRESHOLD = 0.8
 DEFAULT_STORY_THRESHOLD = 0.15
 DEFAULT_MAX_DEAD_LETTER_RATE = 0.05
+DEFAULT_STATE_RETENTION_DAYS = DEFAULT_RETENTION_DAYS
 
 
 def _positive_int(value: str) -> int:
@@ -139,6 +142,30 @@ def add_newsbeam_arguments(parser) -> None:
         default=DEFAULT_MAX_DEAD_LETTER_RATE,
         help="If dead letters / records read exceeds this, the run still commits its output but exits with code 3. "
         f"Default: {DEFAULT_MAX_DEAD_LETTER_RATE}",
+    )
+    parser.add_argument(
+        "--state",
+        default=None,
+        help="State directory kept across runs: earlier articles' content hashes, MinHash inputs and stories, so a "
+        "ranged run links copies of earlier articles as duplicates and adds new articles to earlier stories. "
+        "Refused (exit 2) when missing for an output that has articles, corrupt, or from another output run.",
+    )
+    parser.add_argument(
+        "--state_retention_days",
+        "--state-retention-days",
+        dest="state_retention_days",
+        type=_positive_int,
+        default=DEFAULT_STATE_RETENTION_DAYS,
+        help="State records keep their text (near-duplicate and story matching) for articles published within this "
+        "many days of the newest one; older ones match exact copies only. "
+        f"Default: {DEFAULT_STATE_RETENTION_DAYS}",
+    )
+    parser.add_argument(
+        "--rebuild_state",
+        "--rebuild-state",
+        dest="rebuild_state",
+        action="store_true",
+        help="Rebuild --state from the committed output before the run (for a missing, corrupt or stale state).",
     )
     parser.add_argument(
         "--num_shards",

@@ -7,7 +7,7 @@ import hashlib
 import logging
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import apache_beam as beam
@@ -20,12 +20,13 @@ from core.entities import EntityConfig
 from core.minhash import DedupConfig
 from core.normalize import NormalizeConfig
 from pipeline import __version__
-from pipeline.assemble import RunConfig, build_pipeline
+from pipeline.assemble import STATE_DIR, RunConfig, build_pipeline
 from pipeline.commit import (
     MANIFEST,
     SUCCESS_MARKER,
     balance,
     commit,
+    commit_append,
     commit_range,
     recover,
     tally_staged,
@@ -34,6 +35,7 @@ from pipeline.commit import (
 from pipeline.inputs import expand_inputs
 from pipeline.lock import OutputLock
 from pipeline.options import DEFAULT_INPUT, DEFAULT_RUNNER, NewsbeamOptions, newsbeam_option_names
+from pipeline.state import StateError, load_state, prepare_generation, rebuild_from_output, switch_to
 from transforms.common import NAMESPACE
 
 log = logging.getLogger("newsbeam")
@@ -42,11 +44,24 @@ WORK_DIR = ".newsbeam"
 
 
 class UsageError(Exception):
-    """Bad options or inputs: exit code 2."""
+    """Bad options or inputs, or an unusable --state: exit code 2."""
 
 
 class BalanceError(RuntimeError):
     """The run's counts do not balance: exit code 1."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A watch batch: these files are added to the output (no partition is replaced).
+
+    ``state_extras`` are files (name → bytes) stored in the new state
+    generation, so they commit atomically with it (the watch ledger).
+    """
+
+    specs: list[dict]
+    batch_id: str
+    state_extras: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -111,12 +126,17 @@ def pipeline_options_from(argv: list[str]) -> PipelineOptions:
     return PipelineOptions(argv)
 
 
-def run(argv: list[str]) -> RunResult:
-    """Run newsbeam over the inputs named in ``argv`` (newsbeam and Beam options)."""
+def run(argv: list[str], batch: Batch | None = None) -> RunResult:
+    """Run newsbeam over the inputs named in ``argv`` (newsbeam and Beam options), or over a watch ``batch``."""
     options = pipeline_options_from(argv)
     opts = options.view_as(NewsbeamOptions)
     patterns = opts.input or [DEFAULT_INPUT]
-    specs, unmatched = expand_inputs(patterns)
+    if batch is not None:
+        specs, unmatched = batch.specs, []
+        if not opts.state or opts.since or opts.until:
+            raise UsageError("a watch batch needs --state and takes no --since/--until")
+    else:
+        specs, unmatched = expand_inputs(patterns)
     if unmatched:
         raise UsageError(f"no input files match: {', '.join(unmatched)}")
     if opts.since and opts.until and opts.since > opts.until:
@@ -128,6 +148,7 @@ def run(argv: list[str]) -> RunResult:
     output = Path(opts.output).resolve()
     work = output / WORK_DIR
     staging = work / f"staging-{run_id}"
+    state_dir = Path(opts.state).resolve() if opts.state else None
     config = RunConfig(
         staging_dir=str(staging),
         max_article_bytes=opts.max_article_bytes,
@@ -141,12 +162,30 @@ def run(argv: list[str]) -> RunResult:
         num_shards=opts.num_shards,
         since=opts.since,
         until=opts.until,
+        state_retention_days=opts.state_retention_days,
+        append=batch is not None,
     )
     log.info("run %s: %d input file(s) → %s", run_id, len(specs), output)
     with OutputLock(work, run_id):
         for path in recover(output):
             log.warning("restored %s, left half-swapped by an interrupted run", path)
+        state = None
+        if state_dir is not None:
+            try:
+                if opts.rebuild_state:
+                    state = rebuild_from_output(
+                        state_dir, output, opts.state_retention_days, work / f"rebuild-{run_id}"
+                    )
+                    log.info("state rebuilt from %s: %d records", output, state.meta.get("records", 0))
+                else:
+                    state = load_state(state_dir, output)
+            except StateError as exc:
+                raise UsageError(str(exc)) from None
+            if state.generation is None:
+                log.info("no state in %s yet: this run starts it", state_dir)
+            config = replace(config, state_files=tuple(state.files))
         replaced = None
+        generation = None
         try:
             with beam.Pipeline(options=options) as p:
                 build_pipeline(p, specs, config)
@@ -159,9 +198,20 @@ def run(argv: list[str]) -> RunResult:
                     f"counts do not balance: {check['records_read']} records read but "
                     f"{check['accounted']} accounted for (articles + duplicates + dead letters + skipped)"
                 )
-            if config.ranged:
+            if state is not None:
+                generation = prepare_generation(
+                    state_dir,
+                    staging / STATE_DIR,
+                    run_id,
+                    run_id,
+                    config.state_retention_days,
+                    extras=batch.state_extras if batch else None,
+                )
+            if batch is not None:
+                replaced = commit_append(staging, output, run_id, batch.batch_id, config.num_shards)
+            elif config.ranged:
                 since, until = config.since or "0000-01-01", config.until or "9999-12-31"
-                replaced = commit_range(staging, output, run_id, since, until)
+                replaced = commit_range(staging, output, run_id, since, until, config.num_shards)
             else:
                 commit(staging, output, run_id)
         finally:
@@ -199,6 +249,17 @@ def run(argv: list[str]) -> RunResult:
                 "num_shards": config.num_shards,
             },
             "range": {"since": config.since, "until": config.until, "replaced": replaced} if config.ranged else None,
+            "batch": {"batch_id": batch.batch_id, "files": len(specs), "changed": replaced} if batch else None,
+            "state": {
+                "directory": str(state_dir),
+                "previous_generation": state.generation,
+                "generation": generation,
+                "earlier_records": state.meta.get("records", 0),
+                "used_earlier_records": config.ranged,
+                "retention_days": config.state_retention_days,
+            }
+            if state is not None
+            else None,
             "inputs": tally["inputs"],
             "counts": counts,
             "balance": check,
@@ -209,6 +270,8 @@ def run(argv: list[str]) -> RunResult:
         }
         write_atomic(output / MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
         write_atomic(output / SUCCESS_MARKER, f"{run_id}\n".encode())
+        if generation is not None:
+            switch_to(state_dir, generation)  # last: a crash before this leaves a state the next run refuses
     return RunResult(
         output=str(output),
         manifest=manifest,

@@ -132,6 +132,24 @@ class Story(_Model):
     top_entities: list[StoryEntity] = Field(default_factory=list)
 
 
+class DuplicateLink(_Model):
+    """A new copy of an article committed by an earlier run (``--state``), as written to ``duplicates/``.
+
+    The earlier article stays the survivor and its own record is not rewritten;
+    this record links the copy to it.
+    """
+
+    schema_version: str = SCHEMA_VERSION
+    source_id: str
+    article_id: str = Field(description="The id the copy would have had as an article.")
+    source: SourceRef
+    published_date: str | None = Field(None, description="The copy's `YYYY-MM-DD` partition key (UTC).")
+    reason: Literal["exact", "near"]
+    similarity: float = Field(description="1.0 for exact copies; the Jaccard similarity of shingles for near copies.")
+    survivor_id: str = Field(description="Id of the earlier article the copy duplicates.")
+    survivor_story_id: str = Field(description="Story id of that article.")
+
+
 class DeadLetter(_Model):
     """One rejected input, as written to ``dead_letter/``."""
 
@@ -144,4 +162,9 @@ class DeadLetter(_Model):
     snippet: str = Field(description="At most 200 characters of the offending input, decoded leniently.")
 
 
-RECORD_MODELS: dict[str, type[BaseModel]] = {"article": Article, "story": Story, "dead_letter": DeadLetter}
+RECORD_MODELS: dict[str, type[BaseModel]] = {
+    "article": Article,
+    "story": Story,
+    "dead_letter": DeadLetter,
+    "duplicate_link": DuplicateLink,
+}

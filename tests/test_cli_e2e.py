@@ -154,7 +154,7 @@ def test_quiet_by_default(tmp_path):
 
 def test_schema_command_prints_all_kinds():
     doc = orjson.loads(run_cli("schema").stdout)
-    assert set(doc) == {"article", "story", "dead_letter"}
+    assert set(doc) == {"article", "story", "dead_letter", "duplicate_link"}
     assert "story_id" in doc["article"]["properties"]
 
 

@@ -15,8 +15,9 @@ from core.clustering import ClusterConfig, average_link, block_keys, connected_c
 from core.entities import EntityConfig
 from core.minhash import DedupConfig, figures_contained, jaccard, near_duplicate, numbers_in, shingles
 from core.normalize import NormalizeConfig
+from core.state import REPLACED
 from core.stories import story_id_for
-from transforms.cluster import ClusterStories
+from transforms.cluster import ClusterStories, rebuild_story
 from transforms.dedup import DeduplicateArticles, assign_survivors
 from transforms.enrich import EnrichEntities
 from transforms.normalize import NormalizeArticles
@@ -66,6 +67,31 @@ def test_assign_survivors_uses_the_documented_rule():
     edges = [("b", "c", 0.9, ["2022-07-02", "s2", "b"], ["2022-07-01", "s9", "c"]),
              ("a", "b", 0.85, ["2022-07-01", "s1", "a"], ["2022-07-02", "s2", "b"])]  # fmt: skip
     assert assign_survivors(edges) == [("a", ("a", 0.85)), ("b", ("a", 0.9)), ("c", ("a", 0.9))]
+
+
+def test_average_link_keeps_earlier_stories_fixed():
+    # p1, p2: one earlier story; q: another. New n1 is close to both stories, n2 only to q.
+    edges = [("n1", "p1", 0.9), ("n1", "p2", 0.8), ("n1", "q", 0.95), ("n2", "q", 0.5), ("p1", "q", 0.9)]
+    fixed = {"p1": "S", "p2": "S", "q": "T"}
+    clusters = average_link(edges, 0.15, fixed)
+    assert not any({"p1", "q"} <= set(c) for c in clusters)  # two earlier stories never merge
+    assert sum("n1" in c for c in clusters) == 1
+    # p1 and p2 start as one cluster: average similarity of n1 to it is (0.9 + 0.8) / 2 = 0.85 < 0.95 to q
+    assert ["n1", "n2", "q"] in clusters and ["p1", "p2"] in clusters
+
+
+def test_rebuild_story_moves_a_story_out_of_an_old_partition():
+    def member(i, day):
+        return {"id": i, "source_id": i, "published": day, "published_date": day, "title": i, "entities": []}
+
+    earlier = [member("a", "2022-07-01"), member("b", "2022-07-05")]
+    replaced_a = [{**earlier[0], REPLACED: True}, earlier[1]]  # a ranged run over 2022-07-01 re-derives a
+    story, delete_from = rebuild_story("S", [], replaced_a)
+    assert story["article_ids"] == ["b"] and story["first_published"] == "2022-07-05"
+    assert delete_from == "2022-07-01"
+    story, delete_from = rebuild_story("S", [member("c", "2022-07-06")], earlier)
+    assert story["article_ids"] == ["a", "b", "c"] and delete_from is None
+    assert rebuild_story("S", [], replaced_a[:1]) == (None, "2022-07-01")
 
 
 def test_average_link_and_components():
@@ -123,6 +149,7 @@ def test_near_duplicates_collapse_in_a_real_pipeline(tmp_path):
     with beam_pipeline() as p:
         raw = p | beam.Create(_pipeline_dedup(tmp_path, records)) | ReadArticles(1_000_000)
         unique = (raw.articles | NormalizeArticles(NORMALIZE)).articles | DeduplicateArticles(DedupConfig())
+        unique = unique["articles"]
         summary = unique | beam.Map(
             lambda a: (a["source_id"], [(d["source_id"], d["reason"]) for d in a["duplicates"]])
         )
@@ -145,7 +172,7 @@ def test_seed_articles_share_one_story_in_any_order(reverse):
     names = names[::-1] if reverse else names
     with beam_pipeline() as p:
         raw = p | beam.Create(_seed_specs(names)) | ReadArticles(1_000_000)
-        unique = (raw.articles | NormalizeArticles(NORMALIZE)).articles | DeduplicateArticles()
+        unique = ((raw.articles | NormalizeArticles(NORMALIZE)).articles | DeduplicateArticles())["articles"]
         stories = unique | EnrichEntities(EntityConfig()) | ClusterStories(ClusterConfig())
         ids = (
             stories

@@ -83,7 +83,7 @@ def test_exact_copies_collapse_to_earliest_then_smallest_source(tmp_path):
     (tmp_path / "other.txt").write_text(" date 2022-07-07 A different article entirely.")
     with beam_pipeline() as p:
         raw = p | beam.Create(_specs(tmp_path)) | ReadArticles(1_000_000)
-        unique = (raw.articles | NormalizeArticles(CONFIG)).articles | DeduplicateArticles()
+        unique = ((raw.articles | NormalizeArticles(CONFIG)).articles | DeduplicateArticles())["articles"]
         summary = unique | beam.Map(lambda a: (a["source_id"], sorted(d["source_id"] for d in a["duplicates"])))
         assert_that(summary, equal_to([("a_copy.txt", ["b_copy.txt", "c_later.txt"]), ("other.txt", [])]))
 

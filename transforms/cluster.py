@@ -16,6 +16,12 @@ ClusterStories, step by step (the logic is in ``core.clustering``):
    derives from its earliest member (``core.stories.story_id_for``).
 7. ``AssignStories``: every article gets its story id; an article with no
    edge is a story of its own.
+
+With ``priors`` (state records of earlier runs' articles that still have
+text), those articles take part in the statistics, blocking and scoring, but
+their stories are fixed: a new article joins at most one earlier story (and
+takes its id) or forms a new one; earlier stories never merge or split.
+Earlier articles are not output again.
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ from core.clustering import (
     score_block,
     story_features,
 )
-from core.stories import build_story, story_id_for
+from core.state import as_prior, is_prior, is_replaced
+from core.stories import build_story, story_id_for, story_partition
 from transforms.common import NAMESPACE
 
 
@@ -104,34 +111,52 @@ def _cluster_component(keyed, threshold: float):
     """``(component, [edges])`` in; ``(article_id, story_id)`` for each article of the component out."""
     _, edges = keyed
     edges = list(edges)
-    order = {}
-    for a, b, _, order_a, order_b in edges:
+    order, fixed = {}, {}
+    for a, b, _, (order_a, story_a), (order_b, story_b) in edges:
         order[a], order[b] = order_a, order_b
-    for members in average_link([(a, b, s) for a, b, s, *_ in edges], threshold):
-        earliest = min(members, key=lambda m: order[m])
-        story_id = story_id_for(earliest)
+        if story_a is not None:
+            fixed[a] = story_a
+        if story_b is not None:
+            fixed[b] = story_b
+    for members in average_link([(a, b, s) for a, b, s, *_ in edges], threshold, fixed):
+        earlier = sorted({fixed[m] for m in members if m in fixed})
+        story_id = earlier[0] if earlier else story_id_for(min(members, key=lambda m: order[m]))
         for member in members:
-            yield member, story_id
+            if member not in fixed:
+                yield member, story_id
 
 
 def _assign(keyed):
     article_id, grouped = keyed
     stories = list(grouped["story"])
     for article in grouped["article"]:
+        if is_prior(article):
+            continue
         out = dict(article)
         out["story_id"] = stories[0] if stories else story_id_for(article_id)
         yield out
 
 
 class ClusterStories(beam.PTransform):
-    """Deduplicated, enriched article dicts in; the same dicts with ``story_id`` set out."""
+    """Deduplicated, enriched article dicts in; the same dicts with ``story_id`` set out.
 
-    def __init__(self, config: ClusterConfig | None = None):
+    ``priors``: an optional PCollection of state records (earlier runs' articles).
+    """
+
+    def __init__(self, config: ClusterConfig | None = None, priors=None):
         super().__init__()
         self.config = config or ClusterConfig()
+        self.priors = priors
 
     def expand(self, articles):
         config = self.config
+        if self.priors is not None:
+            earlier = (
+                self.priors
+                | "WithText" >> beam.Filter(lambda r: r.get("text") is not None)
+                | "MarkPriors" >> beam.Map(as_prior)
+            )
+            articles = (articles, earlier) | "WithPriors" >> beam.Flatten()
         stats = beam.pvalue.AsSingleton(articles | "CorpusStats" >> beam.CombineGlobally(CorpusStatsFn()))
         features = articles | "StoryFeatures" >> beam.Map(_features, stats, config.vector_terms)
         edges = (
@@ -155,6 +180,24 @@ class ClusterStories(beam.PTransform):
         )
 
 
+STORY_DELETES = "story_deletes"
+
+
+def rebuild_story(story_id: str, new: list[dict], earlier: list[dict]) -> tuple[dict | None, str | None]:
+    """Rebuild a story touched by a run: ``(story or None, partition to delete it from or None)``.
+
+    Members are this run's articles plus the earlier ones not replaced by this
+    run (``MarkReplaced``). If the story's partition changed (or it has no
+    members left), its old partition must drop the old record.
+    """
+    kept = [r for r in earlier if not is_replaced(r)]
+    members = kept + new
+    story = build_story(story_id, members) if members else None
+    old = story_partition(build_story(story_id, earlier)) if earlier else None
+    new_partition = story_partition(story) if story else None
+    return story, old if old is not None and old != new_partition else None
+
+
 class BuildStoryFn(beam.DoFn):
     """``(story_id, [articles])`` in; one story dict out."""
 
@@ -167,13 +210,50 @@ class BuildStoryFn(beam.DoFn):
         yield build_story(story_id, list(members))
 
 
+class RebuildStoryFn(beam.DoFn):
+    """``(story_id, {"new": [articles], "earlier": [state records]})`` in; the story and any delete out.
+
+    Stories neither joined by this run's articles nor holding a replaced
+    earlier member are unchanged and not output.
+    """
+
+    def __init__(self):
+        self.stories = Metrics.counter(NAMESPACE, "stories_built")
+
+    def process(self, keyed):
+        story_id, grouped = keyed
+        new, earlier = list(grouped["new"]), list(grouped["earlier"])
+        if not new and not any(is_replaced(r) for r in earlier):
+            return
+        story, delete_from = rebuild_story(story_id, new, earlier)
+        if story is not None:
+            self.stories.inc()
+            yield story
+        if delete_from is not None:
+            yield beam.pvalue.TaggedOutput(STORY_DELETES, {"story_id": story_id, "partition": delete_from})
+
+
 class BuildStories(beam.PTransform):
-    """Articles with ``story_id`` in; story dicts (``schemas.Story``) out."""
+    """Articles with ``story_id`` in; story dicts (``schemas.Story``) out.
+
+    With ``state`` (all state records, marked by ``MarkReplaced``), stories
+    continued from earlier runs are rebuilt from their earlier members too; the
+    result then has ``stories`` and ``story_deletes`` (``{"story_id",
+    "partition"}``: an old record to remove from a partition).
+    """
+
+    def __init__(self, state=None):
+        super().__init__()
+        self.state = state
 
     def expand(self, articles):
-        return (
-            articles
-            | "KeyByStory" >> beam.Map(lambda a: (a["story_id"], a))
-            | "GroupStories" >> beam.GroupByKey()
-            | "BuildStory" >> beam.ParDo(BuildStoryFn())
+        keyed = articles | "KeyByStory" >> beam.Map(lambda a: (a["story_id"], a))
+        if self.state is None:
+            return keyed | "GroupStories" >> beam.GroupByKey() | "BuildStory" >> beam.ParDo(BuildStoryFn())
+        earlier = self.state | "KeyStateByStory" >> beam.Map(lambda r: (r["story_id"], r))
+        result = (
+            {"new": keyed, "earlier": earlier}
+            | "GroupStories" >> beam.CoGroupByKey()
+            | "RebuildStory" >> beam.ParDo(RebuildStoryFn()).with_outputs(STORY_DELETES, main="stories")
         )
+        return {"stories": result.stories, STORY_DELETES: result[STORY_DELETES]}

@@ -7,6 +7,14 @@ confirmed by exact Jaccard similarity and matching figures
 (``core.minhash``). The survivor of a group is the earliest published copy,
 then the one with the smallest ``source_id``; it lists every copy under
 ``duplicates`` with the reason and similarity.
+
+With ``priors`` (state records of articles committed by earlier runs, see
+``core.state``), earlier articles take part too and always survive: they are
+already published downstream. Their new copies come out as link records
+(tagged ``links``: the copy, its reason and similarity, and the survivor's id
+and story id); the earlier articles themselves are not output again. State
+records without text (older than the state's retention) match exact copies
+only.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import numpy as np
 from apache_beam.metrics import Metrics
 
 from core.clustering import connected_components
-from core.dedup import collapse, survivor_order
+from core.dedup import collapse, dedup_order
 from core.minhash import (
     DedupConfig,
     band_keys,
@@ -27,7 +35,10 @@ from core.minhash import (
     shingles,
     signature,
 )
+from core.state import as_prior, is_prior
 from transforms.common import NAMESPACE, JoinPairs, pairs_in_group
+
+LINKS = "links"
 
 
 class CollapseExactFn(beam.DoFn):
@@ -60,7 +71,7 @@ class NearDupFeaturesFn(beam.DoFn):
             article["id"],
             {
                 "id": article["id"],
-                "order": list(survivor_order(article)),
+                "order": list(dedup_order(article)),
                 "shingles": sh.astype("<u4").tobytes(),
                 "numbers": numbers_in(article["text"]),
                 "bands": band_keys(signature(sh, self.config, self.perms), self.config),
@@ -155,18 +166,83 @@ class CollapseNearDuplicates(beam.PTransform):
         )
 
 
-class DeduplicateArticles(beam.PTransform):
-    """Normalised article dicts in; deduplicated article dicts out (exact copies, then near copies)."""
+def link_records(survivor: dict) -> list[dict]:
+    """An earlier run's article that survived in; one link record per new copy it absorbed out."""
+    return [
+        {
+            "schema_version": "1",
+            "source_id": ref["source_id"],
+            "article_id": ref["article_id"],
+            "source": ref["source"],
+            "published_date": ref["_published_date"],
+            "reason": ref["reason"],
+            "similarity": ref["similarity"],
+            "survivor_id": survivor["id"],
+            "survivor_story_id": survivor["story_id"],
+        }
+        for ref in survivor.get("duplicates") or []
+        if not ref.get("_prior")
+    ]
 
-    def __init__(self, config: DedupConfig | None = None):
+
+def public_refs(article: dict) -> dict:
+    """A surviving new article in; the same with the private keys of its duplicate refs removed."""
+    refs = article.get("duplicates")
+    if not refs:
+        return article
+    return {**article, "duplicates": [{k: v for k, v in r.items() if not k.startswith("_")} for r in refs]}
+
+
+class SplitPriorsFn(beam.DoFn):
+    """A survivor in; a new article (main output), or link records for an earlier article's new copies (``links``).
+
+    With ``final`` false (after the exact stage), earlier articles that still
+    have text go on to the near-duplicate stage.
+    """
+
+    def __init__(self, final: bool):
+        self.final = final
+        self.linked = Metrics.counter(NAMESPACE, "duplicates_of_earlier_runs")
+
+    def process(self, article: dict):
+        if not is_prior(article):
+            yield public_refs(article) if self.final else article
+        elif not self.final and article.get("text") is not None:
+            yield article
+        else:
+            links = link_records(article)
+            self.linked.inc(len(links))
+            for link in links:
+                yield beam.pvalue.TaggedOutput(LINKS, link)
+
+
+class DeduplicateArticles(beam.PTransform):
+    """Normalised article dicts in; deduplicated article dicts out (exact copies, then near copies).
+
+    ``result.articles``: the surviving new articles; ``result.links``: new copies
+    of earlier runs' articles (only with ``priors``, a PCollection of state records).
+    """
+
+    def __init__(self, config: DedupConfig | None = None, priors=None):
         super().__init__()
         self.config = config or DedupConfig()
+        self.priors = priors
 
     def expand(self, articles):
+        if self.priors is not None:
+            marked = self.priors | "MarkPriors" >> beam.Map(as_prior)
+            articles = (articles, marked) | "WithPriors" >> beam.Flatten()
         exact = (
             articles
             | "KeyByContentHash" >> beam.Map(lambda a: (a["content_hash"], a))
             | "GroupCopies" >> beam.GroupByKey()
             | "CollapseExact" >> beam.ParDo(CollapseExactFn())
+            | "SplitExact" >> beam.ParDo(SplitPriorsFn(final=False)).with_outputs(LINKS, main="articles")
         )
-        return exact | "CollapseNearDuplicates" >> CollapseNearDuplicates(self.config)
+        near = (
+            exact.articles
+            | "CollapseNearDuplicates" >> CollapseNearDuplicates(self.config)
+            | "SplitNear" >> beam.ParDo(SplitPriorsFn(final=True)).with_outputs(LINKS, main="articles")
+        )
+        links = (exact[LINKS], near[LINKS]) | "AllLinks" >> beam.Flatten()
+        return {"articles": near.articles, LINKS: links}
