@@ -64,6 +64,24 @@ def _parser() -> argparse.ArgumentParser:
         "--index_prefix", "--index-prefix", dest="index_prefix", default="newsbeam",
         help="Index names are <prefix>-articles and <prefix>-stories. Default: newsbeam",
     )  # fmt: skip
+    watch = sub.add_parser(
+        "watch",
+        help="Poll a drop folder; add each batch of new or changed files to the output.",
+        description="Poll --input (a folder) and run each batch of new or changed files through the same pipeline "
+        "as `run`, adding to --output; copies of earlier articles become duplicates, articles about earlier events "
+        "join their stories (needs --state). Every `run` option except --since/--until applies. "
+        "SIGINT/SIGTERM finish the current batch and exit 0.",
+    )
+    watch.add_argument("--input", required=True, help="The folder to watch (files in sub-folders too).")
+    watch.add_argument("--output", default="out", help="Output directory. Default: out")
+    watch.add_argument("--state", required=True, help="State directory; also holds the ledger of processed files.")
+    watch.add_argument("--interval", type=float, default=5.0, help="Seconds between polls. Default: 5")
+    watch.add_argument(
+        "--settle_seconds", "--settle-seconds", dest="settle_seconds", type=float, default=1.0,
+        help="A file is read once unmodified for this long (writers finish first). Default: 1",
+    )  # fmt: skip
+    watch.add_argument("--once", action="store_true", help="Process what is pending (one batch), then exit.")
+    watch.add_argument("--verbose", action="store_true", help="Log at DEBUG, and show Beam's INFO logs.")
     rebuild = sub.add_parser(
         "rebuild-state",
         help="Rebuild a --state directory from a committed output.",
@@ -124,6 +142,30 @@ def _export(args) -> int:
     return EXIT_OK
 
 
+def _watch(args, passthrough: list[str]) -> int:
+    from pathlib import Path
+
+    from pipeline.watch import WatchConfig, watch
+
+    input_dir = Path(args.input).resolve()
+    if not input_dir.is_dir():
+        print(f"newsbeam: error: --input {args.input} is not a folder", file=sys.stderr)
+        return EXIT_USAGE
+    if any(a.split("=", 1)[0] in ("--since", "--until") for a in passthrough):
+        print("newsbeam: error: watch takes no --since/--until", file=sys.stderr)
+        return EXIT_USAGE
+    config = WatchConfig(
+        input_dir=input_dir,
+        output=Path(args.output).resolve(),
+        state_dir=Path(args.state).resolve(),
+        interval=args.interval,
+        settle_seconds=args.settle_seconds,
+        once=args.once,
+    )
+    run_argv = ["--input", str(input_dir / "**"), "--output", str(config.output), "--state", str(config.state_dir)]
+    return watch(config, run_argv + passthrough)
+
+
 def _rebuild_state(args) -> int:
     from pathlib import Path
 
@@ -159,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         return _export(args)
     if args.command == "rebuild-state":
         return _rebuild_state(args)
+    if args.command == "watch":
+        return _watch(args, beam_args)
     rest = argv[argv.index("run") + 1 :]
     pipeline_argv = [a for a in rest if a != "--verbose"]
     from pipeline.lock import OutputLocked

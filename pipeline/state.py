@@ -178,9 +178,9 @@ def prepare_generation(
             records = sum(1 for line in handle if line.strip())
         entries.append({"name": path.name, "records": records, "sha256": _sha256(tmp / path.name)})
     extra_entries = []
-    for name, data in sorted((extras or {}).items()):
-        (tmp / name).write_bytes(data)
-        extra_entries.append({"name": name, "sha256": hashlib.sha256(data).hexdigest()})
+    for extra_name, data in sorted((extras or {}).items()):
+        (tmp / extra_name).write_bytes(data)
+        extra_entries.append({"name": extra_name, "sha256": hashlib.sha256(data).hexdigest()})
     meta = {
         "format": STATE_FORMAT,
         "version": STATE_VERSION,

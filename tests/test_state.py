@@ -169,3 +169,17 @@ def test_state_record_retention_and_range_rules():
     assert apply_retention({**record, "published_date": None}, start)["text"] is None
     assert in_range(record, "2022-07-01", "2022-07-01") and not in_range(record, "2022-07-02", None)
     assert not in_range({**record, "published_date": None}, None, None)
+
+
+def test_a_run_stopped_before_switching_the_state_is_rolled_forward(nightly, tmp_path):
+    out, state = tmp_path / "out", tmp_path / "state"
+    shutil.copytree(nightly["out"], out, ignore=shutil.ignore_patterns(".newsbeam"))
+    shutil.copytree(nightly["state"], state)
+    manifest = orjson.loads((out / "manifest.json").read_bytes())
+    previous = manifest["state"]["previous_generation"]
+    assert previous and (state / previous).is_dir()
+    (state / CURRENT).write_text(previous + "\n")  # as if killed between the output commit and the switch
+    proc = _night(nightly["archive"], out, state, DAY2)
+    assert "switching to" in proc.stderr
+    assert read_jsonl_tree(out / "stories") == read_jsonl_tree(nightly["out"] / "stories")
+    assert read_jsonl_tree(out / "duplicates") == read_jsonl_tree(nightly["out"] / "duplicates")
