@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-clustering schemas clean
+.PHONY: run test lint bench bench-clustering bench-enrich bench-state schemas clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or make PYTHON=python3)"; exit 2; }
@@ -32,6 +32,12 @@ bench: $(STAMP)
 
 bench-clustering: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_clustering $(BENCH_ARGS)
+
+bench-enrich: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_enrich $(BENCH_ARGS)
+
+bench-state: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_state $(BENCH_ARGS)
 
 schemas: $(STAMP)
 	$(BIN)/python -m schemas.export

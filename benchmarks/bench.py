@@ -34,10 +34,12 @@ NEWSBEAM = Path(sys.executable).with_name("newsbeam")
 
 
 class PeakRss:
-    """Sample the RSS of a process and all its descendants; keep the peak."""
+    """Sample the RSS of a process and all its descendants; keep the peak of the tree and of each process."""
 
     def __init__(self, pid: int, interval: float = 0.1):
         self.pid, self.interval, self.peak, self.peak_process = pid, interval, 0, 0
+        self.peaks: dict[int, int] = {}
+        self.commands: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -45,14 +47,15 @@ class PeakRss:
         while not self._stop.is_set():
             try:
                 root = psutil.Process(self.pid)
-                procs = [root, *root.children(recursive=True)]
                 total = 0
-                for proc in procs:
+                for proc in [root, *root.children(recursive=True)]:
                     try:
                         rss = proc.memory_info().rss
+                        self.commands.setdefault(proc.pid, " ".join(proc.cmdline()))
                     except psutil.Error:
                         continue
                     total += rss
+                    self.peaks[proc.pid] = max(self.peaks.get(proc.pid, 0), rss)
                     self.peak_process = max(self.peak_process, rss)
                 self.peak = max(self.peak, total)
             except psutil.Error:
@@ -66,6 +69,11 @@ class PeakRss:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+
+    def worker_peak(self) -> int:
+        """The largest peak among Beam SDK worker processes, or the root's when the work ran in-process."""
+        workers = [rss for pid, rss in self.peaks.items() if "sdk_worker_main" in self.commands.get(pid, "")]
+        return max(workers) if workers else self.peaks.get(self.pid, 0)
 
 
 def run_newsbeam(args: list[str]) -> tuple[float, int, int]:

@@ -130,3 +130,17 @@ def published_sort_key(article: dict) -> str:
     """Sort key putting earlier publication first and unknown dates last."""
     iso = article.get("published")
     return dates.iso_sort_key(iso) if iso else "~"
+
+
+def without_paragraphs(article: dict) -> dict:
+    """An article in; the same without ``paragraphs`` out (inside the pipeline the body travels once, as ``text``)."""
+    return {k: v for k, v in article.items() if k != "paragraphs"}
+
+
+def with_paragraphs(article: dict) -> dict:
+    """An article in; the same with ``paragraphs`` re-derived from ``text`` out.
+
+    Exact: ``text`` is the paragraphs joined by a blank line, and a paragraph
+    never contains a line break (``core.text.split_paragraphs``).
+    """
+    return {**article, "paragraphs": article["text"].split("\n\n")}

@@ -31,6 +31,11 @@ REPLACED = "_replaced"  # marks a state record this run re-derives (its partitio
 _ENTITY_FIELDS = ("key", "canonical", "label", "kb_id")
 
 
+def light_entities(article: dict) -> list[dict]:
+    """An article's entities reduced to what linking and story records need: key, canonical, label, kb_id."""
+    return [{f: e.get(f) for f in _ENTITY_FIELDS} for e in article.get("entities") or []]
+
+
 def state_record(article: dict) -> dict:
     """An output (or pipeline) article in; its state record out."""
     return {
@@ -44,7 +49,7 @@ def state_record(article: dict) -> dict:
         "text": article.get("text"),
         "content_hash": article["content_hash"],
         "story_id": article["story_id"],
-        "entities": [{f: e.get(f) for f in _ENTITY_FIELDS} for e in article.get("entities") or []],
+        "entities": light_entities(article),
     }
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 
 from core.dates import iso_sort_key
 from core.dedup import survivor_order
+from core.state import REPLACED, light_entities
 
 TOP_ENTITIES = 10
 
@@ -14,6 +15,19 @@ TOP_ENTITIES = 10
 def story_id_for(earliest_article_id: str) -> str:
     """A story's id derives from its earliest member, so it survives re-runs that add members."""
     return hashlib.sha256(f"story\x1f{earliest_article_id}".encode()).hexdigest()[:20]
+
+
+def story_member(article: dict) -> dict:
+    """An article (or state record) in; only what ``build_story`` reads out, so stories group small records."""
+    return {
+        "id": article["id"],
+        "source_id": article["source_id"],
+        "published": article.get("published"),
+        "published_date": article.get("published_date"),
+        "title": article["title"],
+        "entities": light_entities(article),
+        **({REPLACED: True} if article.get(REPLACED) else {}),
+    }
 
 
 def build_story(story_id: str, members: list[dict]) -> dict:

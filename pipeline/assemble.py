@@ -17,7 +17,7 @@ from core.clustering import ClusterConfig
 from core.deadletter import dead_letter_sort_key
 from core.entities import EntityConfig
 from core.minhash import DedupConfig
-from core.normalize import NormalizeConfig
+from core.normalize import NormalizeConfig, with_paragraphs
 from core.state import DEFAULT_RETENTION_DAYS, EMPTY_RANGE, STATE_SHARDS, in_range, is_replaced
 from core.stories import story_partition
 from transforms.cluster import STORY_DELETES, BuildStories, ClusterStories
@@ -146,7 +146,9 @@ def build_pipeline(p: beam.Pipeline, file_specs: list[dict], config: RunConfig) 
     dedup = selected | "DeduplicateArticles" >> DeduplicateArticles(config.dedup, priors)
     enriched = dedup["articles"] | "EnrichEntities" >> EnrichEntities(config.entities)
     clustered = enriched | "ClusterStories" >> ClusterStories(config.cluster, priors)
-    articles = clustered | "ValidateArticles" >> ValidateRecords("article")
+    articles = (
+        clustered | "RestoreParagraphs" >> beam.Map(with_paragraphs) | "ValidateArticles" >> ValidateRecords("article")
+    )
     links = dedup[LINKS] | "ValidateLinks" >> ValidateRecords("duplicate_link")
     if state is not None:
         built = articles.valid | "BuildStories" >> BuildStories(state)

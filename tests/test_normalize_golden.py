@@ -14,7 +14,7 @@ import orjson
 import pytest
 from conftest import REFERENCE_DATE, SEEDS
 
-from core.normalize import NormalizeConfig, normalize_article
+from core.normalize import NormalizeConfig, normalize_article, with_paragraphs, without_paragraphs
 from core.reading import parse_stream
 from transforms.normalize import LanguageIdentifier
 
@@ -37,6 +37,8 @@ def test_seed_normalises_to_golden(name, identify):
     if os.environ.get("NEWSBEAM_UPDATE_GOLDEN"):
         golden.write_bytes(encoded)
     assert encoded.decode() == golden.read_text()
+    # inside the pipeline the body travels once; the paragraphs come back exactly
+    assert with_paragraphs(without_paragraphs(record)) == record
 
 
 def test_seed_specifics(identify):

@@ -80,9 +80,8 @@ def test_sigkill_mid_batch_then_restart_loses_and_repeats_nothing(tmp_path):
     )
 
     proc = _start(inbox, out, state)
-    staging = out / ".newsbeam"
-    _wait_for(lambda: any(staging.glob("staging-*")), step=0.05)  # the batch's pipeline is running
-    time.sleep(1.0)
+    _wait_for(lambda: (state / "pending.json").is_file(), step=0.05)  # written just before the batch's run starts
+    time.sleep(0.5)  # inside the run: loading the model alone takes longer
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
     assert (state / "pending.json").is_file()

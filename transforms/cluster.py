@@ -42,7 +42,7 @@ from core.clustering import (
     story_features,
 )
 from core.state import as_prior, is_prior, is_replaced
-from core.stories import build_story, story_id_for, story_partition
+from core.stories import build_story, story_id_for, story_member, story_partition
 from transforms.common import NAMESPACE
 
 
@@ -247,10 +247,10 @@ class BuildStories(beam.PTransform):
         self.state = state
 
     def expand(self, articles):
-        keyed = articles | "KeyByStory" >> beam.Map(lambda a: (a["story_id"], a))
+        keyed = articles | "KeyByStory" >> beam.Map(lambda a: (a["story_id"], story_member(a)))
         if self.state is None:
             return keyed | "GroupStories" >> beam.GroupByKey() | "BuildStory" >> beam.ParDo(BuildStoryFn())
-        earlier = self.state | "KeyStateByStory" >> beam.Map(lambda r: (r["story_id"], r))
+        earlier = self.state | "KeyStateByStory" >> beam.Map(lambda r: (r["story_id"], story_member(r)))
         result = (
             {"new": keyed, "earlier": earlier}
             | "GroupStories" >> beam.CoGroupByKey()

@@ -6,7 +6,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from core import deadletter as dl
-from core.normalize import NormalizeConfig, NormalizeError, normalize_article
+from core.normalize import NormalizeConfig, NormalizeError, normalize_article, without_paragraphs
 from transforms.common import DEAD_LETTER, NAMESPACE, count_dead_letter
 
 
@@ -65,11 +65,15 @@ class NormalizeFn(beam.DoFn):
         self.boilerplate.inc(article["boilerplate_lines_removed"])
         if article["language"] != "en":
             self.non_english.inc()
-        yield article
+        yield without_paragraphs(article)
 
 
 class NormalizeArticles(beam.PTransform):
-    """Raw article dicts in; ``result.articles`` (normalised dicts) and ``result.dead_letter`` out."""
+    """Raw article dicts in; ``result.articles`` (normalised dicts) and ``result.dead_letter`` out.
+
+    The articles leave without ``paragraphs``, which repeat ``text``; the
+    pipeline restores them (``core.normalize.with_paragraphs``) before validation.
+    """
 
     def __init__(self, config: NormalizeConfig):
         super().__init__()
