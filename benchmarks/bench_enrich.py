@@ -67,7 +67,7 @@ def child(articles: Path, workers: int, model: str) -> None:
     from apache_beam.options.pipeline_options import PipelineOptions
 
     from core.entities import EntityConfig
-    from pipeline.run import _stage_seconds
+    from pipeline.run import stage_seconds
     from transforms.enrich import EnrichEntities, should_tag
 
     flags = ["--runner=FnApiRunner"]
@@ -90,7 +90,7 @@ def child(articles: Path, workers: int, model: str) -> None:
         )
     seconds = time.perf_counter() - t0
     counts = orjson.loads(result_path.read_bytes())
-    stage = _stage_seconds(p.result).get("EnrichEntities", 0.0)  # execution time, summed over workers
+    stage = stage_seconds(p.result).get("EnrichEntities", 0.0)  # execution time, summed over workers
     print(orjson.dumps({"seconds": seconds, "stage_seconds": stage, **counts}).decode())
 
 

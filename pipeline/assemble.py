@@ -174,10 +174,7 @@ def build_pipeline(p: beam.Pipeline, file_specs: list[dict], config: RunConfig) 
         patches | "WriteStoryPatches" >> WritePartitions(staging, STORY_PATCHES_DIR, _partition_field, _patch_key, 1)
     written_stories | "WriteStories" >> WritePartitions(staging, STORIES_DIR, story_partition, _by_story_id, shards)
     if config.stateful:
-        earlier = state if state is not None else p | "NoEarlierState" >> beam.Create([])
-        next_state = (earlier, articles.valid) | "UpdateState" >> UpdateState(
-            config.state_retention_days, replace_all=not uses_state
-        )
+        next_state = articles.valid | "UpdateState" >> UpdateState(config.state_retention_days, state)
         next_state | "WriteState" >> WritePartitions(staging, STATE_DIR, lambda _: None, _by_id, STATE_SHARDS)
     dead_letters | "WriteDeadLetters" >> WritePartitions(
         staging, DEAD_LETTER_DIR, lambda _: None, dead_letter_sort_key, shards

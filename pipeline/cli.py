@@ -104,6 +104,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def report_error(exc: Exception, failure: str = "run failed", verbose: bool = False) -> int:
+    """Print why a command stopped and return its exit code: 2 for usage and state errors, 4 when the output is
+    locked, 1 for anything else (logged as ``failure``)."""
+    from pipeline.lock import OutputLocked
+    from pipeline.run import UsageError
+    from pipeline.state import StateError
+
+    if isinstance(exc, UsageError | StateError):
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if isinstance(exc, OutputLocked):
+        print(f"newsbeam: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    import logging
+
+    logging.getLogger("newsbeam").error("%s: %s: %s", failure, type(exc).__name__, exc, exc_info=verbose)
+    return EXIT_FAILURE
+
+
 def _summary(result) -> str:
     c = result.counts
     rows = [
@@ -169,20 +188,16 @@ def _watch(args, passthrough: list[str]) -> int:
 def _rebuild_state(args) -> int:
     from pathlib import Path
 
-    from pipeline.lock import OutputLock, OutputLocked
+    from pipeline.lock import OutputLock
     from pipeline.run import WORK_DIR
-    from pipeline.state import StateError, rebuild_from_output
+    from pipeline.state import rebuild_from_output
 
     output, state_dir = Path(args.output).resolve(), Path(args.state).resolve()
     try:
         with OutputLock(output / WORK_DIR, "rebuild-state"):
             info = rebuild_from_output(state_dir, output, args.state_retention_days, output / WORK_DIR / "rebuild")
-    except StateError as exc:
-        print(f"newsbeam: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except OutputLocked as exc:
-        print(f"newsbeam: {exc}", file=sys.stderr)
-        return EXIT_LOCKED
+    except Exception as exc:  # noqa: BLE001 - reported with its exit code
+        return report_error(exc, "rebuild-state failed")
     print(f"state {state_dir / info.generation}: {info.meta['records']} records from {output}")
     return EXIT_OK
 
@@ -205,22 +220,12 @@ def main(argv: list[str] | None = None) -> int:
         return _watch(args, beam_args)
     rest = argv[argv.index("run") + 1 :]
     pipeline_argv = [a for a in rest if a != "--verbose"]
-    from pipeline.lock import OutputLocked
-    from pipeline.run import UsageError, run
+    from pipeline.run import run
 
     try:
         result = run(pipeline_argv)
-    except UsageError as exc:
-        print(f"newsbeam: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except OutputLocked as exc:
-        print(f"newsbeam: {exc}", file=sys.stderr)
-        return EXIT_LOCKED
-    except Exception as exc:  # noqa: BLE001 - report any pipeline failure as exit 1
-        import logging
-
-        logging.getLogger("newsbeam").error("run failed: %s: %s", type(exc).__name__, exc, exc_info=args.verbose)
-        return EXIT_FAILURE
+    except Exception as exc:  # noqa: BLE001 - any pipeline failure is reported with its exit code
+        return report_error(exc, verbose=args.verbose)
     print(_summary(result))
     if result.dead_letter_rate_exceeded:
         print(

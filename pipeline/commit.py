@@ -160,6 +160,21 @@ def partition_dates(folder: Path) -> set[str]:
     return {p.name[len("date=") :] for p in folder.glob("date=*") if p.is_dir()} if folder.is_dir() else set()
 
 
+def write_sharded(directory: Path, records: dict, num_shards: int) -> int:
+    """Write ``{key: record}`` as ``directory/part-NNNNN.jsonl`` exactly as the pipeline's writer would (shard by a
+    hash of the key, records sorted by key); returns the number of files written (none for no records)."""
+    from transforms.write import FILE_TEMPLATE, encode_lines, shard_of
+
+    shards: dict[int, list[dict]] = {}
+    for record_key in sorted(records):
+        shards.setdefault(shard_of(repr(record_key), num_shards), []).append(records[record_key])
+    shutil.rmtree(directory, ignore_errors=True)
+    for shard, rows in sorted(shards.items()):
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / FILE_TEMPLATE.format(shard=shard)).write_bytes(encode_lines(rows))
+    return len(shards)
+
+
 def rewrite_partition(
     final: Path, scratch: Path, key: str, upserts: list[dict], deletes: set[str], num_shards: int, run_id: str
 ) -> None:
@@ -168,21 +183,13 @@ def rewrite_partition(
     The partition is rewritten whole beside the old one (same sharding, order
     and bytes as the pipeline's writer) and swapped in; an empty result removes it.
     """
-    from transforms.write import FILE_TEMPLATE, encode_lines, shard_of
-
     records = {r[key]: r for r in read_jsonl(final)} if final.is_dir() else {}
     for gone in deletes:
         records.pop(gone, None)
     for record in upserts:
         records[record[key]] = record
-    shards: dict[int, list[dict]] = {}
-    for record_key in sorted(records):
-        shards.setdefault(shard_of(repr(record_key), num_shards), []).append(records[record_key])
-    shutil.rmtree(scratch, ignore_errors=True)
-    for shard, rows in shards.items():
-        scratch.mkdir(parents=True, exist_ok=True)
-        (scratch / FILE_TEMPLATE.format(shard=shard)).write_bytes(encode_lines(rows))
-    swap_in(scratch if shards else None, final, run_id)
+    written = write_sharded(scratch, records, num_shards)
+    swap_in(scratch if written else None, final, run_id)
 
 
 def apply_story_patches(patches_root: Path, stories_root: Path, run_id: str, num_shards: int, outside) -> list[str]:

@@ -97,7 +97,7 @@ def _metric_counters(result) -> dict[str, int]:
     return dict(sorted(totals.items()))
 
 
-def _stage_seconds(result) -> dict[str, float]:
+def stage_seconds(result) -> dict[str, float]:
     """Execution time per top-level stage (``ReadArticles``, ``EnrichEntities``, ...), where the runner reports it.
 
     Summed over workers, so with several workers it is CPU time rather than wall time.
@@ -190,7 +190,7 @@ def run(argv: list[str], batch: Batch | None = None) -> RunResult:
             with beam.Pipeline(options=options) as p:
                 build_pipeline(p, specs, config)
             metrics = _metric_counters(p.result)
-            stage_seconds = _stage_seconds(p.result)
+            seconds_by_stage = stage_seconds(p.result)
             tally = tally_staged(staging)
             check = balance(tally["counts"])
             if not check["ok"]:
@@ -265,7 +265,7 @@ def run(argv: list[str], batch: Batch | None = None) -> RunResult:
             "balance": check,
             "dead_letter_rate": round(rate, 6),
             "metrics": metrics,
-            "stage_seconds": stage_seconds,
+            "stage_seconds": seconds_by_stage,
             "outputs": tally["outputs"],
         }
         write_atomic(output / MANIFEST, orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))

@@ -27,7 +27,7 @@ from pathlib import Path
 import orjson
 
 from core.state import STATE_FORMAT, STATE_SHARDS, STATE_VERSION, apply_retention, retention_start, state_record
-from pipeline.commit import MANIFEST, SUCCESS_MARKER, write_atomic
+from pipeline.commit import MANIFEST, SUCCESS_MARKER, write_atomic, write_sharded
 
 log = logging.getLogger("newsbeam")
 
@@ -49,7 +49,8 @@ class StateInfo:
     meta: dict = field(default_factory=dict)
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MB blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -106,14 +107,14 @@ def load_state(state_dir: Path, output: Path) -> StateInfo:
             raise StateError(
                 f"state {gen_dir} is corrupt: {entry['name']} is missing; " + _rebuild_hint(state_dir, output)
             )
-        if _sha256(path) != entry["sha256"]:
+        if sha256_file(path) != entry["sha256"]:
             raise StateError(
                 f"state {gen_dir} is corrupt: {entry['name']} fails its checksum; " + _rebuild_hint(state_dir, output)
             )
         files.append(str(path))
     for entry in meta.get("extras", []):
         path = gen_dir / entry["name"]
-        if not path.is_file() or _sha256(path) != entry["sha256"]:
+        if not path.is_file() or sha256_file(path) != entry["sha256"]:
             raise StateError(f"state {gen_dir} is corrupt: {entry['name']} is missing or fails its checksum; "
                              + _rebuild_hint(state_dir, output))  # fmt: skip
     committed = committed_run_id(output)
@@ -176,7 +177,7 @@ def prepare_generation(
         shutil.move(str(path), tmp / path.name)
         with (tmp / path.name).open("rb") as handle:
             records = sum(1 for line in handle if line.strip())
-        entries.append({"name": path.name, "records": records, "sha256": _sha256(tmp / path.name)})
+        entries.append({"name": path.name, "records": records, "sha256": sha256_file(tmp / path.name)})
     extra_entries = []
     for extra_name, data in sorted((extras or {}).items()):
         (tmp / extra_name).write_bytes(data)
@@ -217,8 +218,6 @@ def rebuild_from_output(state_dir: Path, output: Path, retention_days: int, scra
     Writes the same files, byte for byte, as the run that committed the output
     would have written (same records, retention, sharding and order).
     """
-    from transforms.write import FILE_TEMPLATE, encode_lines, shard_of
-
     committed = committed_run_id(output)
     if committed is None and _has_articles(output):
         raise StateError(f"{output} has no {SUCCESS_MARKER}: it was never fully committed; cannot rebuild from it")
@@ -229,13 +228,7 @@ def rebuild_from_output(state_dir: Path, output: Path, retention_days: int, scra
     start = retention_start(
         max((r["published_date"] for r in records if r["published_date"]), default=None), retention_days
     )
-    shards: dict[int, list[dict]] = {}
-    for record in sorted((apply_retention(r, start) for r in records), key=lambda r: r["id"]):
-        shards.setdefault(shard_of(repr(record["id"]), STATE_SHARDS), []).append(record)
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
-    for shard, rows in sorted(shards.items()):
-        (scratch / FILE_TEMPLATE.format(shard=shard)).write_bytes(encode_lines(rows))
+    write_sharded(scratch, {r["id"]: apply_retention(r, start) for r in records}, STATE_SHARDS)
     run_id = f"rebuild-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
     generation = prepare_generation(state_dir, scratch, run_id, committed, retention_days, rebuilt=True)
     shutil.rmtree(scratch, ignore_errors=True)

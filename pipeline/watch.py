@@ -28,7 +28,7 @@ from pathlib import Path
 import orjson
 
 from pipeline.commit import write_atomic
-from pipeline.state import StateError, load_state, read_extra
+from pipeline.state import CURRENT, StateError, load_state, read_extra, sha256_file
 
 log = logging.getLogger("newsbeam")
 
@@ -47,14 +47,6 @@ class WatchConfig:
     interval: float = 5.0  # seconds between polls
     settle_seconds: float = 1.0  # a file must be unmodified this long before it is read (writers finish first)
     once: bool = False  # process what is pending, then exit
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def scan(input_dir: Path) -> list[Path]:
@@ -82,7 +74,7 @@ def ready_files(input_dir: Path, ledger: dict, settle_seconds: float, now: float
         known = ledger.get(str(path))
         if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
             continue
-        digest = sha256_of(path)
+        digest = sha256_file(path)
         if known and known["sha256"] == digest:
             continue  # touched, not changed
         out.append({"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest})
@@ -95,10 +87,26 @@ def batch_id_of(entries: list[dict]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _load_ledger(config: WatchConfig) -> dict:
-    info = load_state(config.state_dir, config.output)
-    raw = read_extra(info, LEDGER)
-    return orjson.loads(raw)["files"] if raw else {}
+class LedgerCache:
+    """The ledger of the current state generation, checked (``load_state``) only when ``CURRENT`` changes.
+
+    This watch is the state's only writer (it holds ``watch.lock``), so an
+    unchanged ``CURRENT`` means an unchanged ledger: polls do not re-hash the state.
+    """
+
+    def __init__(self, config: WatchConfig):
+        self.config = config
+        self.generation: str | None = None
+        self.files: dict = {}
+
+    def get(self) -> dict:
+        current = self.config.state_dir / CURRENT
+        generation = current.read_text().strip() if current.is_file() else None
+        if generation is None or generation != self.generation:
+            info = load_state(self.config.state_dir, self.config.output)
+            raw = read_extra(info, LEDGER)
+            self.generation, self.files = info.generation, orjson.loads(raw)["files"] if raw else {}
+        return self.files
 
 
 def _pending(config: WatchConfig, ledger: dict) -> list[dict] | None:
@@ -143,9 +151,7 @@ def run_batch(config: WatchConfig, entries: list[dict], ledger: dict, run_argv: 
 
 def watch(config: WatchConfig, run_argv: list[str]) -> int:
     """Poll and process batches until stopped (or, with ``once``, until nothing is pending). Returns an exit code."""
-    from pipeline.cli import EXIT_DEAD_LETTERS, EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
-    from pipeline.lock import OutputLocked
-    from pipeline.run import UsageError
+    from pipeline.cli import EXIT_DEAD_LETTERS, EXIT_LOCKED, EXIT_OK, report_error
 
     config.state_dir.mkdir(parents=True, exist_ok=True)
     lock_fd = os.open(config.state_dir / "watch.lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -159,12 +165,12 @@ def watch(config: WatchConfig, run_argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, stop)
     print(f"newsbeam watch: {config.input_dir} → {config.output} every {config.interval:g} s", flush=True)
     exit_code = EXIT_OK
+    ledgers = LedgerCache(config)
     while not stop.requested:
         try:
-            ledger = _load_ledger(config)
+            ledger = ledgers.get()
         except StateError as exc:
-            print(f"newsbeam: error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+            return report_error(exc)
         entries = _pending(config, ledger)
         resumed = entries is not None
         if not entries:
@@ -174,15 +180,8 @@ def watch(config: WatchConfig, run_argv: list[str]) -> int:
             t0 = time.monotonic()
             try:
                 outcome = run_batch(config, entries, ledger, run_argv)
-            except UsageError as exc:
-                print(f"newsbeam: error: {exc}", file=sys.stderr)
-                return EXIT_USAGE
-            except OutputLocked as exc:
-                print(f"newsbeam: {exc}", file=sys.stderr)
-                return EXIT_LOCKED
             except Exception as exc:  # noqa: BLE001 - the batch stays pending; a restart runs it again
-                log.error("batch failed: %s: %s (it stays pending)", type(exc).__name__, exc)
-                return EXIT_FAILURE
+                return report_error(exc, "batch failed (it stays pending)")
             c, seconds = outcome["result"].counts, time.monotonic() - t0
             print(
                 f"batch {outcome['batch_id']}{' (resumed)' if resumed else ''}: {len(entries)} files, "

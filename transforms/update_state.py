@@ -13,26 +13,25 @@ def _newest(dates) -> str | None:
 
 
 class UpdateState(beam.PTransform):
-    """``(state records, new articles)`` in; the records of the next state out.
+    """This run's articles in; the records of the next state out.
 
     Earlier records marked replaced (``MarkReplaced``) are dropped: this run
     re-derived them; all other earlier records are kept; each new article adds its record. Records published more
     than ``retention_days`` before the newest one lose their text.
     """
 
-    def __init__(self, retention_days: int, replace_all: bool):
+    def __init__(self, retention_days: int, earlier=None):
         super().__init__()
         self.retention_days = retention_days
-        self.replace_all = replace_all  # a full run: the earlier state is not carried over
+        self.earlier = earlier  # the marked earlier state records; None for a full run, which carries none over
 
-    def expand(self, inputs):
-        earlier, articles = inputs
+    def expand(self, articles):
         days = self.retention_days
         fresh = articles | "ToStateRecords" >> beam.Map(state_record)
-        if self.replace_all:
+        if self.earlier is None:
             records = fresh
         else:
-            kept = earlier | "NotReplaced" >> beam.Filter(lambda r: not is_replaced(r))
+            kept = self.earlier | "NotReplaced" >> beam.Filter(lambda r: not is_replaced(r))
             records = (kept, fresh) | "AllRecords" >> beam.Flatten()
         newest = (
             records | "Dates" >> beam.Map(lambda r: r.get("published_date")) | "Newest" >> beam.CombineGlobally(_newest)
