@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "1"
 
-Stage = Literal["read", "parse", "normalize", "dedup", "enrich", "cluster", "validate"]
+Stage = Literal["read", "parse", "normalize", "window", "dedup", "enrich", "cluster", "validate"]
 
 
 class _Model(BaseModel):

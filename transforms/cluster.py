@@ -43,7 +43,7 @@ from core.clustering import (
 )
 from core.state import as_prior, is_prior, is_replaced
 from core.stories import build_story, story_id_for, story_member, story_partition
-from transforms.common import NAMESPACE
+from transforms.common import NAMESPACE, CoGroupByKeyPacked, GroupByKeyPacked, ListPerWindow
 
 
 class CorpusStatsFn(beam.CombineFn):
@@ -157,25 +157,27 @@ class ClusterStories(beam.PTransform):
                 | "MarkPriors" >> beam.Map(as_prior)
             )
             articles = (articles, earlier) | "WithPriors" >> beam.Flatten()
-        stats = beam.pvalue.AsSingleton(articles | "CorpusStats" >> beam.CombineGlobally(CorpusStatsFn()))
+        stats = beam.pvalue.AsSingleton(
+            articles | "CorpusStats" >> beam.CombineGlobally(CorpusStatsFn()).without_defaults()
+        )
         features = articles | "StoryFeatures" >> beam.Map(_features, stats, config.vector_terms)
         edges = (
             features
             | "BlockKeys" >> beam.FlatMap(_block_entries, stats, config)
-            | "GroupBlocks" >> beam.GroupByKey()
+            | "GroupBlocks" >> GroupByKeyPacked()
             | "ScoreBlocks" >> beam.ParDo(ScoreBlockFn(config))
             | "DistinctEdges" >> beam.Distinct()
         )
-        roots = edges | "AllEdges" >> beam.combiners.ToList() | "Components" >> beam.FlatMap(_component_roots)
+        roots = edges | "AllEdges" >> ListPerWindow() | "Components" >> beam.FlatMap(_component_roots)
         assignment = (
             edges
             | "KeyByComponent" >> beam.Map(_key_by_component, beam.pvalue.AsDict(roots))
-            | "GroupComponents" >> beam.GroupByKey()
+            | "GroupComponents" >> GroupByKeyPacked()
             | "AverageLink" >> beam.FlatMap(_cluster_component, config.threshold)
         )
         return (
             {"article": articles | "KeyById" >> beam.Map(lambda a: (a["id"], a)), "story": assignment}
-            | "JoinStories" >> beam.CoGroupByKey()
+            | "JoinStories" >> CoGroupByKeyPacked()
             | "AssignStories" >> beam.FlatMap(_assign)
         )
 
@@ -249,11 +251,11 @@ class BuildStories(beam.PTransform):
     def expand(self, articles):
         keyed = articles | "KeyByStory" >> beam.Map(lambda a: (a["story_id"], story_member(a)))
         if self.state is None:
-            return keyed | "GroupStories" >> beam.GroupByKey() | "BuildStory" >> beam.ParDo(BuildStoryFn())
+            return keyed | "GroupStories" >> GroupByKeyPacked() | "BuildStory" >> beam.ParDo(BuildStoryFn())
         earlier = self.state | "KeyStateByStory" >> beam.Map(lambda r: (r["story_id"], story_member(r)))
         result = (
             {"new": keyed, "earlier": earlier}
-            | "GroupStories" >> beam.CoGroupByKey()
+            | "GroupStories" >> CoGroupByKeyPacked()
             | "RebuildStory" >> beam.ParDo(RebuildStoryFn()).with_outputs(STORY_DELETES, main="stories")
         )
         return {"stories": result.stories, STORY_DELETES: result[STORY_DELETES]}

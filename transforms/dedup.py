@@ -36,7 +36,7 @@ from core.minhash import (
     signature,
 )
 from core.state import as_prior, is_prior
-from transforms.common import NAMESPACE, JoinPairs, pairs_in_group
+from transforms.common import NAMESPACE, GroupByKeyPacked, JoinPairs, ListPerWindow, pairs_in_group
 
 LINKS = "links"
 
@@ -157,11 +157,11 @@ class CollapseNearDuplicates(beam.PTransform):
             | "AttachFeatures" >> JoinPairs(features)
             | "ConfirmJaccard" >> beam.FlatMap(confirm_pair, config)
         )
-        assignment = edges | "AllEdges" >> beam.combiners.ToList() | "Survivors" >> beam.FlatMap(assign_survivors)
+        assignment = edges | "AllEdges" >> ListPerWindow() | "Survivors" >> beam.FlatMap(assign_survivors)
         return (
             articles
             | "KeyBySurvivor" >> beam.Map(_group_key, beam.pvalue.AsDict(assignment))
-            | "GroupNearCopies" >> beam.GroupByKey()
+            | "GroupNearCopies" >> GroupByKeyPacked()
             | "CollapseNear" >> beam.ParDo(CollapseNearFn(), beam.pvalue.AsDict(assignment))
         )
 
@@ -235,7 +235,7 @@ class DeduplicateArticles(beam.PTransform):
         exact = (
             articles
             | "KeyByContentHash" >> beam.Map(lambda a: (a["content_hash"], a))
-            | "GroupCopies" >> beam.GroupByKey()
+            | "GroupCopies" >> GroupByKeyPacked()
             | "CollapseExact" >> beam.ParDo(CollapseExactFn())
             | "SplitExact" >> beam.ParDo(SplitPriorsFn(final=False)).with_outputs(LINKS, main="articles")
         )
