@@ -43,7 +43,7 @@ from core.clustering import (
 )
 from core.state import as_prior, is_prior, is_replaced
 from core.stories import build_story, story_id_for, story_member, story_partition
-from transforms.common import NAMESPACE, CoGroupByKeyPacked, GroupByKeyPacked, ListPerWindow
+from transforms.common import NAMESPACE, ListPerWindow
 
 
 class CorpusStatsFn(beam.CombineFn):
@@ -164,7 +164,7 @@ class ClusterStories(beam.PTransform):
         edges = (
             features
             | "BlockKeys" >> beam.FlatMap(_block_entries, stats, config)
-            | "GroupBlocks" >> GroupByKeyPacked()
+            | "GroupBlocks" >> beam.GroupByKey()
             | "ScoreBlocks" >> beam.ParDo(ScoreBlockFn(config))
             | "DistinctEdges" >> beam.Distinct()
         )
@@ -172,12 +172,12 @@ class ClusterStories(beam.PTransform):
         assignment = (
             edges
             | "KeyByComponent" >> beam.Map(_key_by_component, beam.pvalue.AsDict(roots))
-            | "GroupComponents" >> GroupByKeyPacked()
+            | "GroupComponents" >> beam.GroupByKey()
             | "AverageLink" >> beam.FlatMap(_cluster_component, config.threshold)
         )
         return (
             {"article": articles | "KeyById" >> beam.Map(lambda a: (a["id"], a)), "story": assignment}
-            | "JoinStories" >> CoGroupByKeyPacked()
+            | "JoinStories" >> beam.CoGroupByKey()
             | "AssignStories" >> beam.FlatMap(_assign)
         )
 
@@ -251,11 +251,11 @@ class BuildStories(beam.PTransform):
     def expand(self, articles):
         keyed = articles | "KeyByStory" >> beam.Map(lambda a: (a["story_id"], story_member(a)))
         if self.state is None:
-            return keyed | "GroupStories" >> GroupByKeyPacked() | "BuildStory" >> beam.ParDo(BuildStoryFn())
+            return keyed | "GroupStories" >> beam.GroupByKey() | "BuildStory" >> beam.ParDo(BuildStoryFn())
         earlier = self.state | "KeyStateByStory" >> beam.Map(lambda r: (r["story_id"], story_member(r)))
         result = (
             {"new": keyed, "earlier": earlier}
-            | "GroupStories" >> CoGroupByKeyPacked()
+            | "GroupStories" >> beam.CoGroupByKey()
             | "RebuildStory" >> beam.ParDo(RebuildStoryFn()).with_outputs(STORY_DELETES, main="stories")
         )
         return {"stories": result.stories, STORY_DELETES: result[STORY_DELETES]}

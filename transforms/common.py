@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
-
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
@@ -15,53 +13,6 @@ def count_dead_letter(record: dict) -> None:
     """Increment the per-stage and per-reason dead-letter counters."""
     Metrics.counter(NAMESPACE, f"dead_letter.{record['stage']}").inc()
     Metrics.counter(NAMESPACE, f"dead_letter_reason.{record['reason']}").inc()
-
-
-def pack(value) -> bytes:
-    """A picklable value in; its pickle out (what travels through a shuffle)."""
-    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def unpack(data: bytes):
-    """The pickle of a value in; the value out."""
-    return pickle.loads(data)
-
-
-def _pack_value(kv):
-    return kv[0], pack(kv[1])
-
-
-def _unpack_values(kv):
-    return kv[0], [unpack(v) for v in kv[1]]
-
-
-def _unpack_tagged(kv):
-    return kv[0], {tag: [unpack(v) for v in values] for tag, values in kv[1].items()}
-
-
-class GroupByKeyPacked(beam.PTransform):
-    """``(key, value)`` in; ``(key, [values])`` out, like ``GroupByKey``, with the values shuffled as bytes.
-
-    A runner that groups in memory (Beam's local FnApiRunner keeps every
-    grouped value as a decoded Python object in the driver) then holds one
-    compact bytes object per value instead of a tree of dicts and strings.
-    """
-
-    def expand(self, pcoll):
-        return (
-            pcoll
-            | "Pack" >> beam.Map(_pack_value)
-            | "Group" >> beam.GroupByKey()
-            | "Unpack" >> beam.Map(_unpack_values)
-        )
-
-
-class CoGroupByKeyPacked(beam.PTransform):
-    """``{tag: PCollection of (key, value)}`` in; ``(key, {tag: [values]})`` out, the values shuffled as bytes."""
-
-    def expand(self, tagged):
-        packed = {tag: pcoll | f"Pack{tag.title()}" >> beam.Map(_pack_value) for tag, pcoll in tagged.items()}
-        return packed | "Group" >> beam.CoGroupByKey() | "Unpack" >> beam.Map(_unpack_tagged)
 
 
 class ListPerWindow(beam.PTransform):
@@ -102,12 +53,12 @@ class JoinPairs(beam.PTransform):
         by_left = unique | "KeyByLeft" >> beam.Map(lambda p: (p[0], p[1]))
         halves = (
             {"pairs": by_left, "features": self.features}
-            | "JoinLeft" >> CoGroupByKeyPacked()
+            | "JoinLeft" >> beam.CoGroupByKey()
             | "KeyByRight" >> beam.FlatMap(_attach_features, "pairs")
         )
         return (
             {"halves": halves, "features": self.features}
-            | "JoinRight" >> CoGroupByKeyPacked()
+            | "JoinRight" >> beam.CoGroupByKey()
             | "Joined" >> beam.FlatMap(_attach_features, "halves")
         )
 

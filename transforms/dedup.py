@@ -36,7 +36,7 @@ from core.minhash import (
     signature,
 )
 from core.state import as_prior, is_prior
-from transforms.common import NAMESPACE, GroupByKeyPacked, JoinPairs, ListPerWindow, pairs_in_group
+from transforms.common import NAMESPACE, JoinPairs, ListPerWindow, pairs_in_group
 
 LINKS = "links"
 
@@ -161,7 +161,7 @@ class CollapseNearDuplicates(beam.PTransform):
         return (
             articles
             | "KeyBySurvivor" >> beam.Map(_group_key, beam.pvalue.AsDict(assignment))
-            | "GroupNearCopies" >> GroupByKeyPacked()
+            | "GroupNearCopies" >> beam.GroupByKey()
             | "CollapseNear" >> beam.ParDo(CollapseNearFn(), beam.pvalue.AsDict(assignment))
         )
 
@@ -235,7 +235,7 @@ class DeduplicateArticles(beam.PTransform):
         exact = (
             articles
             | "KeyByContentHash" >> beam.Map(lambda a: (a["content_hash"], a))
-            | "GroupCopies" >> GroupByKeyPacked()
+            | "GroupCopies" >> beam.GroupByKey()
             | "CollapseExact" >> beam.ParDo(CollapseExactFn())
             | "SplitExact" >> beam.ParDo(SplitPriorsFn(final=False)).with_outputs(LINKS, main="articles")
         )

@@ -16,7 +16,7 @@ import orjson
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from transforms.common import NAMESPACE, GroupByKeyPacked
+from transforms.common import NAMESPACE
 
 FILE_TEMPLATE = "part-{shard:05d}.jsonl"
 
@@ -33,38 +33,34 @@ def partition_path(directory: str, partition: str | None) -> str:
     return directory if partition is None else f"{directory}/date={partition}"
 
 
-def encode_line(record: dict) -> bytes:
-    """One orjson line with sorted keys: byte-identical for equal records."""
-    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS) + b"\n"
-
-
 def encode_lines(records: list[dict]) -> bytes:
-    """orjson lines with sorted keys, in the order given."""
-    return b"".join(encode_line(r) for r in records)
+    """orjson lines with sorted keys: byte-identical for equal records."""
+    return b"".join(orjson.dumps(r, option=orjson.OPT_SORT_KEYS) + b"\n" for r in records)
 
 
 class WriteShardFn(beam.DoFn):
-    """``((partition, shard), [(sort key, line)])`` in; writes one file, lines by key; ``{"path", "records"}`` out."""
+    """``((partition, shard), [records])`` in; writes one file; ``{"path", "records"}`` out."""
 
-    def __init__(self, staging_dir: str, directory: str):
+    def __init__(self, staging_dir: str, directory: str, sort_key: Callable[[dict], object]):
         self.staging_dir = staging_dir
         self.directory = directory
+        self.sort_key = sort_key
         self.written = Metrics.counter(NAMESPACE, f"{directory}_written")
 
     def process(self, keyed):
-        (partition, shard), lines = keyed
-        lines = sorted(lines, key=lambda kv: kv[0])
+        (partition, shard), records = keyed
+        records = sorted(records, key=self.sort_key)
         rel = f"{partition_path(self.directory, partition)}/{FILE_TEMPLATE.format(shard=shard)}"
         final = f"{self.staging_dir}/{rel}"
         tmp = f"{final}.inprogress"
         with FileSystems.create(tmp) as handle:
-            handle.write(b"".join(line for _, line in lines))
+            handle.write(encode_lines(records))
         # A retried bundle rewrites the same bytes under the same name.
         if FileSystems.exists(final):
             FileSystems.delete([final])
         FileSystems.rename([tmp], [final])
-        self.written.inc(len(lines))
-        yield {"path": rel, "records": len(lines)}
+        self.written.inc(len(records))
+        yield {"path": rel, "records": len(records)}
 
 
 class WritePartitions(beam.PTransform):
@@ -92,14 +88,9 @@ class WritePartitions(beam.PTransform):
 
     def expand(self, records):
         partition_of, key_of, num_shards = self.partition_of, self.key_of, self.num_shards
-
-        def keyed_line(record: dict):
-            key = key_of(record)
-            return (partition_of(record), shard_of(repr(key), num_shards)), (key, encode_line(record))
-
         return (
             records
-            | "EncodeLines" >> beam.Map(keyed_line)
-            | "GroupByShard" >> GroupByKeyPacked()
-            | "WriteShard" >> beam.ParDo(WriteShardFn(self.staging_dir, self.directory))
+            | "KeyByShard" >> beam.Map(lambda r: ((partition_of(r), shard_of(repr(key_of(r)), num_shards)), r))
+            | "GroupByShard" >> beam.GroupByKey()
+            | "WriteShard" >> beam.ParDo(WriteShardFn(self.staging_dir, self.directory, key_of))
         )
