@@ -73,11 +73,11 @@ def article_partition(article: dict) -> str:
     return article.get("published_date") or "unknown"
 
 
-def _by_id(record: dict) -> str:
+def by_id(record: dict) -> str:
     return record["id"]
 
 
-def _by_story_id(record: dict) -> str:
+def by_story_id(record: dict) -> str:
     return record["story_id"]
 
 
@@ -134,7 +134,7 @@ def build_pipeline(p: beam.Pipeline, file_specs: list[dict], config: RunConfig) 
     if config.ranged:
         ranged = normalized.articles | "FilterDateRange" >> FilterDateRange(config.since, config.until)
         selected = ranged.articles
-        ranged[SKIPPED] | "WriteSkipped" >> WritePartitions(config.staging_dir, SKIPPED_DIR, lambda _: None, _by_id, 1)
+        ranged[SKIPPED] | "WriteSkipped" >> WritePartitions(config.staging_dir, SKIPPED_DIR, lambda _: None, by_id, 1)
     # Earlier runs' articles matter to a ranged run and to a watch batch; a full run replaces everything.
     uses_state = config.stateful and (config.ranged or config.append)
     state = p | "ReadState" >> ReadState(list(config.state_files)) if uses_state else None
@@ -166,16 +166,16 @@ def build_pipeline(p: beam.Pipeline, file_specs: list[dict], config: RunConfig) 
     ) | "CollectDeadLetters" >> beam.Flatten()
 
     staging, shards = config.staging_dir, config.num_shards
-    articles.valid | "WriteArticles" >> WritePartitions(staging, ARTICLES_DIR, article_partition, _by_id, shards)
+    articles.valid | "WriteArticles" >> WritePartitions(staging, ARTICLES_DIR, article_partition, by_id, shards)
     links.valid | "WriteLinks" >> WritePartitions(staging, DUPLICATES_DIR, _link_partition, _by_article_id, shards)
     written_stories = valid_stories.valid
     if deletes is not None:
         written_stories, patches = _story_patches(valid_stories.valid, deletes, since, until)
         patches | "WriteStoryPatches" >> WritePartitions(staging, STORY_PATCHES_DIR, _partition_field, _patch_key, 1)
-    written_stories | "WriteStories" >> WritePartitions(staging, STORIES_DIR, story_partition, _by_story_id, shards)
+    written_stories | "WriteStories" >> WritePartitions(staging, STORIES_DIR, story_partition, by_story_id, shards)
     if config.stateful:
         next_state = articles.valid | "UpdateState" >> UpdateState(config.state_retention_days, state)
-        next_state | "WriteState" >> WritePartitions(staging, STATE_DIR, lambda _: None, _by_id, STATE_SHARDS)
+        next_state | "WriteState" >> WritePartitions(staging, STATE_DIR, lambda _: None, by_id, STATE_SHARDS)
     dead_letters | "WriteDeadLetters" >> WritePartitions(
         staging, DEAD_LETTER_DIR, lambda _: None, dead_letter_sort_key, shards
     )

@@ -6,18 +6,34 @@ notification topic. Files are read and normalised as in a batch run; then
 ``WindowByPublication`` puts each article in its publication-date window
 (``core.windowing``) and the same ``DeduplicateArticles``,
 ``EnrichEntities``, ``ClusterStories`` and ``BuildStories`` run per window:
-copies and stories are found among the articles of one window. Nothing here
-writes files; the batch writer (``WritePartitions``) commits through the
-driver and is not a streaming sink.
+copies and stories are found among the articles of one window.
+
+With ``output_dir``, each window's articles, stories and dead letters are
+written there as it fires, with the batch layout
+(``articles/date=<published>/part-<window start>-NNNNN.jsonl``; dead letters
+are windowed by arrival time): every file appears whole (written under a
+temporary name, then renamed), but there is no manifest and no replacement of
+whole partitions, which are batch-run guarantees.
 """
 
 from __future__ import annotations
 
 import apache_beam as beam
+from apache_beam.transforms import window
 
+from core.deadletter import dead_letter_sort_key
 from core.normalize import with_paragraphs
+from core.stories import story_partition
 from core.windowing import WindowConfig
-from pipeline.assemble import RunConfig
+from pipeline.assemble import (
+    ARTICLES_DIR,
+    DEAD_LETTER_DIR,
+    STORIES_DIR,
+    RunConfig,
+    article_partition,
+    by_id,
+    by_story_id,
+)
 from transforms.cluster import BuildStories, ClusterStories
 from transforms.common import DEAD_LETTER
 from transforms.dedup import LINKS, DeduplicateArticles
@@ -26,10 +42,14 @@ from transforms.normalize import NormalizeArticles
 from transforms.read import ReadArticles
 from transforms.validate import ValidateRecords
 from transforms.window import WindowByPublication
+from transforms.write import WritePartitions
 
 
-def build_streaming_stages(specs, config: RunConfig, windowing: WindowConfig | None = None) -> dict:
+def build_streaming_stages(
+    specs, config: RunConfig, windowing: WindowConfig | None = None, output_dir: str | None = None
+) -> dict:
     """File specs (a possibly unbounded PCollection) in; windowed ``articles``, ``stories``, ``dead_letters`` out."""
+    windowing = windowing or WindowConfig()
     read = specs | "ReadArticles" >> ReadArticles(config.max_article_bytes)
     normalized = read.articles | "NormalizeArticles" >> NormalizeArticles(config.normalize)
     windowed = normalized.articles | "WindowByPublication" >> WindowByPublication(windowing)
@@ -47,4 +67,15 @@ def build_streaming_stages(specs, config: RunConfig, windowing: WindowConfig | N
         articles[DEAD_LETTER],
         stories[DEAD_LETTER],
     ) | "CollectDeadLetters" >> beam.Flatten()
+    # Dead letters from before windowing are still in the source's window: window them all by their timestamp.
+    dead_letters = dead_letters | "WindowDeadLetters" >> beam.WindowInto(
+        window.FixedWindows(windowing.size_seconds, windowing.offset_seconds)
+    )
+    if output_dir is not None:
+        shards = config.num_shards
+        articles.valid | "WriteArticles" >> WritePartitions(output_dir, ARTICLES_DIR, article_partition, by_id, shards)
+        stories.valid | "WriteStories" >> WritePartitions(output_dir, STORIES_DIR, story_partition, by_story_id, shards)
+        dead_letters | "WriteDeadLetters" >> WritePartitions(
+            output_dir, DEAD_LETTER_DIR, lambda _: None, dead_letter_sort_key, shards
+        )
     return {"articles": articles.valid, "stories": stories.valid, "dead_letters": dead_letters, LINKS: dedup[LINKS]}

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import apache_beam as beam
+import orjson
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.testing.test_pipeline import TestPipeline
@@ -97,7 +98,7 @@ def test_out_of_order_and_late_articles_still_collapse_and_share_a_story(tmp_pat
         normalize=NormalizeConfig(reference_date=REFERENCE_DATE),
     )
     with TestPipeline(runner="BundleBasedDirectRunner", options=options, blocking=True) as p:
-        out = build_streaming_stages(p | stream, config, WINDOWS)
+        out = build_streaming_stages(p | stream, config, WINDOWS, output_dir=str(tmp_path / "out"))
 
         def summary(article, window=beam.DoFn.WindowParam):
             dupes = sorted((d["source_id"], d["reason"]) for d in article["duplicates"] or [])
@@ -125,3 +126,19 @@ def test_out_of_order_and_late_articles_still_collapse_and_share_a_story(tmp_pat
             equal_to([("f_too_late.txt", "window", TOO_LATE)]),
             label="TooLate",
         )
+
+    # Each window wrote its own files as it fired, with the batch layout and the window's start in the name.
+    written = {
+        path.relative_to(tmp_path / "out").as_posix(): [orjson.loads(line) for line in path.read_bytes().splitlines()]
+        for path in sorted((tmp_path / "out").rglob("*.jsonl"))
+    }
+    w1, w2 = "20220708T000000Z", "20220710T000000Z"
+    assert {name: [r.get("source_id") or r["size"] for r in rows] for name, rows in written.items()} == {
+        f"articles/date=2022-07-07/part-{w1}-00000.jsonl": ["d_seed0.txt"],
+        f"articles/date=2022-07-08/part-{w1}-00000.jsonl": ["a_seed2.txt"],
+        f"articles/date=2022-07-09/part-{w2}-00000.jsonl": ["c_cocoa.txt"],
+        f"stories/date=2022-07-07/part-{w1}-00000.jsonl": [2],
+        f"stories/date=2022-07-09/part-{w2}-00000.jsonl": [1],
+        f"dead_letter/part-{w2}-00000.jsonl": ["f_too_late.txt"],
+    }
+    assert not list((tmp_path / "out").rglob("*.inprogress"))

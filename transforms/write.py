@@ -4,6 +4,10 @@ newsbeam owns its final write (Beam's ``WriteToFiles`` loses files in
 sub-directories and leaves stale shards): each shard file is written whole
 under ``staging/<kind>/<partition>/``, and the driver swaps the staged tree
 into the output once the pipeline has succeeded (``pipeline.commit``).
+
+In a streaming run (windowed input) the same transform writes each window's
+files as the window fires, named after the window's start, each file written
+whole under a temporary name and renamed into place.
 """
 
 from __future__ import annotations
@@ -15,10 +19,21 @@ import apache_beam as beam
 import orjson
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import IntervalWindow
 
 from transforms.common import NAMESPACE
 
 FILE_TEMPLATE = "part-{shard:05d}.jsonl"
+# In a streaming run each window writes its own files; the name carries the window's start (UTC).
+WINDOWED_FILE_TEMPLATE = "part-{window}-{shard:05d}.jsonl"
+
+
+def file_name(shard: int, window) -> str:
+    """A shard file's name: ``part-NNNNN.jsonl`` in the global window, ``part-<window start>-NNNNN.jsonl`` otherwise."""
+    if isinstance(window, IntervalWindow):
+        start = window.start.to_utc_datetime().strftime("%Y%m%dT%H%M%SZ")
+        return WINDOWED_FILE_TEMPLATE.format(window=start, shard=shard)
+    return FILE_TEMPLATE.format(shard=shard)
 
 
 def shard_of(record_key: str, num_shards: int) -> int:
@@ -47,10 +62,10 @@ class WriteShardFn(beam.DoFn):
         self.sort_key = sort_key
         self.written = Metrics.counter(NAMESPACE, f"{directory}_written")
 
-    def process(self, keyed):
+    def process(self, keyed, window=beam.DoFn.WindowParam):
         (partition, shard), records = keyed
         records = sorted(records, key=self.sort_key)
-        rel = f"{partition_path(self.directory, partition)}/{FILE_TEMPLATE.format(shard=shard)}"
+        rel = f"{partition_path(self.directory, partition)}/{file_name(shard, window)}"
         final = f"{self.staging_dir}/{rel}"
         tmp = f"{final}.inprogress"
         with FileSystems.create(tmp) as handle:
