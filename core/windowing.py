@@ -8,7 +8,7 @@ amount. A window therefore closes (the watermark passes its end) exactly when
 the allowed lateness of its last publication day has run out, and every
 grouping step downstream fires once per window with everything that belongs
 to it: no late panes, no double counting across stages. The price is latency:
-a day's results come out ``lateness_hours`` after the day ends.
+a window's results come out ``lateness_hours`` after its last day ends.
 
 An article whose arrival time (the timestamp its source gave it) is past its
 window's end is too late: the watermark may already have passed the window,
@@ -29,7 +29,7 @@ DAY_SECONDS = 86_400
 
 @dataclass(frozen=True)
 class WindowConfig:
-    """Windowing of a streaming run (recorded with the run's configuration)."""
+    """Windowing of a streaming run: window length in publication days, and the allowed lateness."""
 
     window_days: int = 1  # publication days per window: copies and stories are found within a window
     lateness_hours: int = 24  # how long after its window's last day an article is still accepted
