@@ -71,10 +71,14 @@ def apply_retention(record: dict, start: str | None) -> dict:
 EMPTY_RANGE = ("9999-12-31", "0000-01-01")  # a run that replaces no partition (a watch batch adds to them)
 
 
+def partition_in_range(day: str | None, since: str | None, until: str | None) -> bool:
+    """Whether a date partition (``None`` or ``unknown``: undated) is one a run over ``[since, until]`` replaces."""
+    return day not in (None, "unknown") and (since or "0000-00-00") <= day <= (until or "9999-99-99")
+
+
 def in_range(record: dict, since: str | None, until: str | None) -> bool:
     """Whether a record's partition is one a run over ``[since, until]`` replaces (undated: never)."""
-    day = record.get("published_date")
-    return day is not None and (since or "0000-00-00") <= day <= (until or "9999-99-99")
+    return partition_in_range(record.get("published_date"), since, until)
 
 
 def is_replaced(record: dict) -> bool:

@@ -18,7 +18,7 @@ from core.deadletter import dead_letter_sort_key
 from core.entities import EntityConfig
 from core.minhash import DedupConfig
 from core.normalize import NormalizeConfig, with_paragraphs
-from core.state import DEFAULT_RETENTION_DAYS, EMPTY_RANGE, STATE_SHARDS, in_range, is_replaced
+from core.state import DEFAULT_RETENTION_DAYS, EMPTY_RANGE, STATE_SHARDS, is_replaced, partition_in_range
 from core.stories import story_partition
 from transforms.cluster import STORY_DELETES, BuildStories, ClusterStories
 from transforms.common import DEAD_LETTER
@@ -69,8 +69,9 @@ class RunConfig:
         return self.since is not None or self.until is not None
 
 
-def article_partition(article: dict) -> str:
-    return article.get("published_date") or "unknown"
+def article_partition(record: dict) -> str:
+    """The date partition of an article or a duplicate link: its publication date, or ``unknown``."""
+    return record.get("published_date") or "unknown"
 
 
 def by_id(record: dict) -> str:
@@ -89,23 +90,15 @@ def _by_article_id(record: dict) -> str:
     return record["article_id"]
 
 
-def _patch_key(record: dict) -> str:
-    return record["story_id"]
-
-
 def _partition_field(record: dict) -> str:
     return record["partition"]
-
-
-def _link_partition(link: dict) -> str:
-    return link.get("published_date") or "unknown"
 
 
 def _story_patches(stories, deletes, since: str | None, until: str | None):
     """Stories and deletes in; ``(in-range stories, patch records for partitions outside the range)`` out."""
 
     def outside(partition: str) -> bool:
-        return not in_range({"published_date": None if partition == "unknown" else partition}, since, until)
+        return not partition_in_range(partition, since, until)
 
     in_range_stories = stories | "StoriesInRange" >> beam.Filter(lambda s: not outside(story_partition(s)))
     upserts = (
@@ -120,6 +113,19 @@ def _story_patches(stories, deletes, since: str | None, until: str | None):
         | "Deletes" >> beam.Map(lambda d: {"op": "delete", **d})
     )
     return in_range_stories, (upserts, removals) | "StoryPatches" >> beam.Flatten()
+
+
+def enrich_and_cluster(survivors, config: RunConfig, priors=None):
+    """Deduplicated articles in; the ``ValidateRecords`` result of enriched articles with story ids out.
+
+    The stages a batch run and a streaming run share after deduplication
+    (``pipeline.streaming``); ``priors`` are earlier runs' state records.
+    """
+    enriched = survivors | "EnrichEntities" >> EnrichEntities(config.entities)
+    clustered = enriched | "ClusterStories" >> ClusterStories(config.cluster, priors)
+    return (
+        clustered | "RestoreParagraphs" >> beam.Map(with_paragraphs) | "ValidateArticles" >> ValidateRecords("article")
+    )
 
 
 def build_pipeline(p: beam.Pipeline, file_specs: list[dict], config: RunConfig) -> dict:
@@ -144,11 +150,7 @@ def build_pipeline(p: beam.Pipeline, file_specs: list[dict], config: RunConfig) 
         state = (state, selected) | "MarkReplaced" >> MarkReplaced(since, until)
         priors = state | "Priors" >> beam.Filter(lambda r: not is_replaced(r))
     dedup = selected | "DeduplicateArticles" >> DeduplicateArticles(config.dedup, priors)
-    enriched = dedup["articles"] | "EnrichEntities" >> EnrichEntities(config.entities)
-    clustered = enriched | "ClusterStories" >> ClusterStories(config.cluster, priors)
-    articles = (
-        clustered | "RestoreParagraphs" >> beam.Map(with_paragraphs) | "ValidateArticles" >> ValidateRecords("article")
-    )
+    articles = enrich_and_cluster(dedup["articles"], config, priors)
     links = dedup[LINKS] | "ValidateLinks" >> ValidateRecords("duplicate_link")
     if state is not None:
         built = articles.valid | "BuildStories" >> BuildStories(state)
@@ -167,11 +169,11 @@ def build_pipeline(p: beam.Pipeline, file_specs: list[dict], config: RunConfig) 
 
     staging, shards = config.staging_dir, config.num_shards
     articles.valid | "WriteArticles" >> WritePartitions(staging, ARTICLES_DIR, article_partition, by_id, shards)
-    links.valid | "WriteLinks" >> WritePartitions(staging, DUPLICATES_DIR, _link_partition, _by_article_id, shards)
+    links.valid | "WriteLinks" >> WritePartitions(staging, DUPLICATES_DIR, article_partition, _by_article_id, shards)
     written_stories = valid_stories.valid
     if deletes is not None:
         written_stories, patches = _story_patches(valid_stories.valid, deletes, since, until)
-        patches | "WriteStoryPatches" >> WritePartitions(staging, STORY_PATCHES_DIR, _partition_field, _patch_key, 1)
+        patches | "WriteStoryPatches" >> WritePartitions(staging, STORY_PATCHES_DIR, _partition_field, by_story_id, 1)
     written_stories | "WriteStories" >> WritePartitions(staging, STORIES_DIR, story_partition, by_story_id, shards)
     if config.stateful:
         next_state = articles.valid | "UpdateState" >> UpdateState(config.state_retention_days, state)

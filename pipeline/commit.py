@@ -9,6 +9,8 @@ from pathlib import Path
 
 import orjson
 
+from core.state import partition_in_range
+
 COMMITTED_DIRS = ("articles", "stories", "duplicates", "dead_letter")
 PARTITIONED_DIRS = ("articles", "stories", "duplicates")
 SUCCESS_MARKER = "_SUCCESS"
@@ -258,7 +260,11 @@ def commit_range(staging: Path, output: Path, run_id: str, since: str, until: st
             swap_in(staged if staged.exists() else None, final_root / f"date={date}", run_id)
             replaced.append(f"{name}/date={date}")
     replaced += apply_story_patches(
-        staging / "_story_patches", output / "stories", run_id, num_shards, lambda d: not since <= d <= until
+        staging / "_story_patches",
+        output / "stories",
+        run_id,
+        num_shards,
+        lambda d: not partition_in_range(d, since, until),
     )
     staged_dead = staging / "dead_letter"
     staged_dead.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,8 @@ The source is the caller's: any PCollection of file specs (``{"path",
 notification topic. Files are read and normalised as in a batch run; then
 ``WindowByPublication`` puts each article in its publication-date window
 (``core.windowing``) and the same ``DeduplicateArticles``,
-``EnrichEntities``, ``ClusterStories`` and ``BuildStories`` run per window:
+``enrich_and_cluster`` (``EnrichEntities``, ``ClusterStories``, validation)
+and ``BuildStories`` as in a batch run work per window:
 copies and stories are found among the articles of one window.
 
 With ``output_dir``, each window's articles, stories and dead letters are
@@ -22,7 +23,6 @@ import apache_beam as beam
 from apache_beam.transforms import window
 
 from core.deadletter import dead_letter_sort_key
-from core.normalize import with_paragraphs
 from core.stories import story_partition
 from core.windowing import WindowConfig
 from pipeline.assemble import (
@@ -33,11 +33,11 @@ from pipeline.assemble import (
     article_partition,
     by_id,
     by_story_id,
+    enrich_and_cluster,
 )
-from transforms.cluster import BuildStories, ClusterStories
+from transforms.cluster import BuildStories
 from transforms.common import DEAD_LETTER
 from transforms.dedup import LINKS, DeduplicateArticles
-from transforms.enrich import EnrichEntities
 from transforms.normalize import NormalizeArticles
 from transforms.read import ReadArticles
 from transforms.validate import ValidateRecords
@@ -54,11 +54,7 @@ def build_streaming_stages(
     normalized = read.articles | "NormalizeArticles" >> NormalizeArticles(config.normalize)
     windowed = normalized.articles | "WindowByPublication" >> WindowByPublication(windowing)
     dedup = windowed["articles"] | "DeduplicateArticles" >> DeduplicateArticles(config.dedup)
-    enriched = dedup["articles"] | "EnrichEntities" >> EnrichEntities(config.entities)
-    clustered = enriched | "ClusterStories" >> ClusterStories(config.cluster)
-    articles = (
-        clustered | "RestoreParagraphs" >> beam.Map(with_paragraphs) | "ValidateArticles" >> ValidateRecords("article")
-    )
+    articles = enrich_and_cluster(dedup["articles"], config)
     stories = articles.valid | "BuildStories" >> BuildStories() | "ValidateStories" >> ValidateRecords("story")
     dead_letters = (
         read[DEAD_LETTER],
