@@ -1,17 +1,20 @@
 """Same-event story clustering (plain functions).
 
 Each article becomes a feature record: a TF-IDF vector over content words of
-its title and text, IDF-weighted canonical entity keys, its publication date
-and its person keys. Candidate pairs come from blocking (rare terms within a
-time window, rare entities at any time), never from all pairs. A pair scores
+its title and text (the title and the lead counted ``lead_weight`` times), IDF-
+weighted canonical entity keys, its publication date, the days it covers (its
+publication day and the dates its text names, ``core.timex``) and its person
+keys. Candidate pairs come from blocking (rare terms within a time window, rare
+entities at any time), never from all pairs. A pair scores
 
     s = alpha × cosine(tf-idf) + (1 − alpha) × weighted Jaccard(entities)
 
-damped by ``1 / (1 + (Δdays − window) / tau)`` when the two are more than
-``window`` days apart and share no rare person (follow-up coverage of an event
-months later names the same victims and suspects). Stories are the clusters of
-average-link agglomeration over the scored candidate graph, stopped at
-``threshold``; pairs that were never candidates count as similarity 0.
+damped by ``1 / (1 + (Δdays − window) / tau)`` when the days the two cover are
+more than ``window`` days apart and they share no rare person (follow-up
+coverage of an event months later names the same victims and suspects, or the
+day it happened). Stories are the clusters of average-link agglomeration over
+the scored candidate graph, stopped at ``threshold``; pairs that were never
+candidates count as similarity 0.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 
 from core.state import is_prior
+from core.timex import days_apart, referenced_days
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below between
@@ -59,15 +63,27 @@ class ClusterConfig:
     max_block_size: int = 100  # larger blocks are skipped (too common to discriminate)
     min_edge: float = 0.02  # scored pairs below this are dropped before clustering
     vector_terms: int = 128  # an article's TF-IDF vector keeps its top terms only (smaller, faster to compare)
+    lead_terms: int = 30  # the title and this many first content words of the text (the lead) ...
+    lead_weight: int = 2  # ... count this many times in the TF-IDF vector
+    reference_max_days: int = 730  # dates named in a text this far before publication are ignored
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def content_tokens(article: dict) -> list[str]:
-    """Lower-cased content words and numbers of the title (when given) and the text."""
-    title = article["title"] + "\n" if not article.get("title_derived") else ""
-    return [t for t in _TOKEN.findall((title + article["text"]).lower()) if t not in STOPWORDS and len(t) > 1]
+def _words(text: str) -> list[str]:
+    return [t for t in _TOKEN.findall(text.lower()) if t not in STOPWORDS and len(t) > 1]
+
+
+def content_tokens(article: dict, lead_terms: int = 0, lead_weight: int = 1) -> list[str]:
+    """Lower-cased content words and numbers of the title (when given) and the text.
+
+    The title and the first ``lead_terms`` words of the text are repeated ``lead_weight`` times: news puts
+    who, what, where and when in the headline and the first sentence, and background further down.
+    """
+    title = _words(article["title"]) if not article.get("title_derived") else []
+    text = _words(article["text"])
+    return (title + text[:lead_terms]) * lead_weight + text[lead_terms:]
 
 
 def entity_keys(article: dict) -> list[str]:
@@ -94,15 +110,15 @@ def tfidf_vector(tokens: list[str], df: dict[str, int], n: int, keep: int | None
     return {w: round(v / norm, 6) for w, v in sorted(vec.items()) if v > 0}
 
 
-def story_features(
-    article: dict, df: dict[str, int], edf: dict[str, int], n: int, keep_terms: int | None = None
-) -> dict:
+def story_features(article: dict, df: dict[str, int], edf: dict[str, int], n: int, config: ClusterConfig) -> dict:
     """The compact record clustering works on (picklable, JSON-friendly)."""
+    tokens = content_tokens(article, config.lead_terms, config.lead_weight)
     return {
         "id": article["id"],
         "order": [article.get("published") or "~", article["source_id"], article["id"]],
         "date": article.get("published_date"),
-        "vec": tfidf_vector(content_tokens(article), df, n, keep_terms),
+        "days": referenced_days(article["text"], article.get("published_date"), config.reference_max_days),
+        "vec": tfidf_vector(tokens, df, n, config.vector_terms),
         "ents": {k: round(idf(edf.get(k, 0), n), 6) for k in entity_keys(article)},
         "persons": {k: edf.get(k, 0) for k in person_keys(article)},
         "story": article["story_id"] if is_prior(article) else None,  # an earlier run's story, kept as it is
@@ -141,8 +157,8 @@ def weighted_jaccard(a: dict[str, float], b: dict[str, float]) -> float:
 def pair_score(fa: dict, fb: dict, config: ClusterConfig) -> float:
     """Similarity of two articles' features, in [0, 1]."""
     s = config.alpha * cosine(fa["vec"], fb["vec"]) + (1 - config.alpha) * weighted_jaccard(fa["ents"], fb["ents"])
-    if fa["date"] and fb["date"]:
-        days = abs((dt.date.fromisoformat(fa["date"]) - dt.date.fromisoformat(fb["date"])).days)
+    days = days_apart(fa["days"], fb["days"])
+    if days is not None:
         if days > config.window_days:
             shared_rare = any(k in fb["persons"] and df <= config.rare_person_df for k, df in fa["persons"].items())
             if not shared_rare:

@@ -17,6 +17,7 @@ from core.minhash import DedupConfig, figures_contained, jaccard, near_duplicate
 from core.normalize import NormalizeConfig
 from core.state import REPLACED
 from core.stories import story_id_for
+from core.timex import referenced_days
 from transforms.cluster import ClusterStories, rebuild_story
 from transforms.dedup import DeduplicateArticles, assign_survivors
 from transforms.enrich import EnrichEntities
@@ -108,8 +109,8 @@ def test_average_link_and_components():
 
 def test_time_damping_is_waived_for_a_shared_rare_person():
     base = {"vec": {"shooting": 0.8, "mall": 0.6}, "ents": {"person:jane roe": 3.0}, "persons": {"person:jane roe": 2}}
-    a = {**base, "id": "a", "date": "2016-03-10"}
-    later = {**base, "id": "b", "date": "2016-08-27"}
+    a = {**base, "id": "a", "date": "2016-03-10", "days": referenced_days("", "2016-03-10")}
+    later = {**base, "id": "b", "date": "2016-08-27", "days": referenced_days("", "2016-08-27")}
     stranger = {**later, "ents": {}, "persons": {}}
     config = ClusterConfig()
     assert pair_score(a, later, config) == pytest.approx(1.0)

@@ -70,8 +70,8 @@ class CorpusStatsFn(beam.CombineFn):
         return {"n": acc["n"], "df": dict(acc["df"]), "edf": dict(acc["edf"])}
 
 
-def _features(article: dict, stats: dict, keep_terms: int) -> tuple[str, dict]:
-    return article["id"], story_features(article, stats["df"], stats["edf"], stats["n"], keep_terms)
+def _features(article: dict, stats: dict, config: ClusterConfig) -> tuple[str, dict]:
+    return article["id"], story_features(article, stats["df"], stats["edf"], stats["n"], config)
 
 
 def _block_entries(keyed, stats: dict, config: ClusterConfig):
@@ -160,7 +160,7 @@ class ClusterStories(beam.PTransform):
         stats = beam.pvalue.AsSingleton(
             articles | "CorpusStats" >> beam.CombineGlobally(CorpusStatsFn()).without_defaults()
         )
-        features = articles | "StoryFeatures" >> beam.Map(_features, stats, config.vector_terms)
+        features = articles | "StoryFeatures" >> beam.Map(_features, stats, config)
         edges = (
             features
             | "BlockKeys" >> beam.FlatMap(_block_entries, stats, config)
