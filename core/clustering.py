@@ -125,21 +125,62 @@ def story_features(article: dict, df: dict[str, int], edf: dict[str, int], n: in
     }
 
 
+def time_bucket(features: dict, config: ClusterConfig) -> int | None:
+    """The ``block_window_days`` bucket of an article's publication day; None when undated."""
+    if not features["date"]:
+        return None
+    return dt.date.fromisoformat(features["date"]).toordinal() // config.block_window_days
+
+
 def block_keys(features: dict, df: dict[str, int], edf: dict[str, int], config: ClusterConfig) -> list[str]:
-    """Block keys: the top rare terms per time bucket (this one and the next), and rare entities at any time."""
-    keys = []
+    """Block keys: the top rare terms (``t:``, paired only within a time window, see ``candidate_pairs``) and the
+    rare entities (``e:``, at any time)."""
     term_limit = config.block_term_max_df  # absolute, not a share of n: blocks must not grow with the corpus
     rare = [(w, v) for w, v in features["vec"].items() if df.get(w, 0) <= term_limit]
     top = sorted(rare, key=lambda kv: (-kv[1], kv[0]))[: config.block_terms]
-    if features["date"]:
-        bucket = dt.date.fromisoformat(features["date"]).toordinal() // config.block_window_days
-        buckets = (str(bucket), str(bucket + 1))
-    else:
-        buckets = ("undated",)
-    for term, _ in top:
-        keys.extend(f"t:{term}|{b}" for b in buckets)
+    keys = [f"t:{term}" for term, _ in top]
     keys.extend(f"e:{k}" for k in features["ents"] if edf.get(k, 0) <= config.block_entity_max_df)
     return keys
+
+
+def candidate_pairs(key: str, members: list[dict], config: ClusterConfig) -> tuple[list[tuple[dict, dict]], int]:
+    """The pairs of one block to score, and how many (sub-)blocks were skipped as too large.
+
+    An entity block pairs all its members, unless it has more than ``max_block_size``. A term block pairs only
+    articles in the same or adjacent time buckets (undated with undated): it stands for one sub-block per bucket
+    ``b`` holding the articles of buckets ``b − 1`` and ``b``, and a pair is kept when one of the sub-blocks holding
+    both is not too large. The term travels in one block rather than one per bucket, so each article's features are
+    shuffled once per term, and a pair of the same bucket is scored once, not twice.
+    """
+    members = sorted({m["id"]: m for m in members}.values(), key=lambda m: m["id"])
+    limit = config.max_block_size
+    if not key.startswith("t:"):
+        if len(members) > limit:
+            return [], 1
+        return [(fa, fb) for i, fa in enumerate(members) for fb in members[i + 1 :]], 0
+    buckets = [time_bucket(m, config) for m in members]
+    count = Counter(buckets)
+    undated_ok = count[None] <= limit
+
+    def small(bucket: int) -> bool:  # the sub-block of buckets (bucket - 1, bucket)
+        return count[bucket] + count[bucket - 1] <= limit
+
+    pairs = []
+    for i, (fa, ba) in enumerate(zip(members, buckets, strict=True)):
+        for fb, bb in zip(members[i + 1 :], buckets[i + 1 :], strict=True):
+            if ba is None or bb is None:
+                keep = ba is None and bb is None and undated_ok
+            elif ba == bb:
+                keep = small(ba) or small(ba + 1)
+            elif abs(ba - bb) == 1:
+                keep = small(max(ba, bb))
+            else:
+                keep = False
+            if keep:
+                pairs.append((fa, fb))
+    dated = sorted(b for b in count if b is not None)
+    skipped = sum(1 for b in sorted({x for b in dated for x in (b, b + 1)}) if not small(b))
+    return pairs, skipped + (0 if undated_ok else 1)
 
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
@@ -166,25 +207,22 @@ def pair_score(fa: dict, fb: dict, config: ClusterConfig) -> float:
     return round(min(max(s, 0.0), 1.0), 6)
 
 
-def score_block(members: list[dict], config: ClusterConfig) -> list[tuple]:
-    """Score every pair of one block: ``(id_a, id_b, score, node_a, node_b)`` with ``id_a < id_b``, score ≥ min_edge.
+def score_block(key: str, members: list[dict], config: ClusterConfig) -> tuple[list[tuple], int, int]:
+    """Score the candidate pairs of one block (``candidate_pairs``).
 
-    A node is ``(order, story)``: the survivor-order tuple, and the story id of an
-    earlier run's article (None for a new article).
-
-    A block larger than ``max_block_size`` is skipped: its key is too common to discriminate.
+    Returns the edges ``(id_a, id_b, score, node_a, node_b)`` with ``id_a < id_b`` and score ≥ min_edge, the
+    number of pairs scored, and the number of (sub-)blocks skipped as too large (too common to discriminate).
+    A node is ``(order, story)``: the survivor-order tuple, and the story id of an earlier run's article (None for
+    a new article).
     """
-    members = sorted({m["id"]: m for m in members}.values(), key=lambda m: m["id"])
-    if len(members) < 2 or len(members) > config.max_block_size:
-        return []
+    pairs, skipped = candidate_pairs(key, members, config)
     edges = []
-    for i, fa in enumerate(members):
-        for fb in members[i + 1 :]:
-            score = pair_score(fa, fb, config)
-            if score >= config.min_edge:
-                node_a, node_b = (tuple(fa["order"]), fa.get("story")), (tuple(fb["order"]), fb.get("story"))
-                edges.append((fa["id"], fb["id"], score, node_a, node_b))
-    return edges
+    for fa, fb in pairs:
+        score = pair_score(fa, fb, config)
+        if score >= config.min_edge:
+            node_a, node_b = (tuple(fa["order"]), fa.get("story")), (tuple(fb["order"]), fb.get("story"))
+            edges.append((fa["id"], fb["id"], score, node_a, node_b))
+    return edges, len(pairs), skipped
 
 
 def connected_components(edges: list[tuple[str, str]]) -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 from pathlib import Path
 
 import apache_beam as beam
@@ -11,7 +13,15 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 from conftest import REFERENCE_DATE, SEEDS, beam_pipeline
 
-from core.clustering import ClusterConfig, average_link, block_keys, connected_components, pair_score
+from core.clustering import (
+    ClusterConfig,
+    average_link,
+    block_keys,
+    candidate_pairs,
+    connected_components,
+    pair_score,
+    time_bucket,
+)
 from core.entities import EntityConfig
 from core.minhash import DedupConfig, figures_contained, jaccard, near_duplicate, numbers_in, shingles
 from core.normalize import NormalizeConfig
@@ -117,16 +127,45 @@ def test_time_damping_is_waived_for_a_shared_rare_person():
     assert pair_score(a, stranger, config) < 0.05
 
 
-def test_block_keys_use_time_buckets_and_rare_entities():
+def test_block_keys_are_rare_terms_and_rare_entities():
     features = {"vec": {"bali": 0.9, "meeting": 0.3}, "ents": {"person:wang yi": 2.0}, "date": "2022-07-07"}
     df = {"bali": 3, "meeting": 900}
     keys = block_keys(features, df, {"person:wang yi": 2}, ClusterConfig(block_terms=1))
-    assert len([k for k in keys if k.startswith("t:bali|")]) == 2
-    assert "e:person:wang yi" in keys
-    undated = block_keys({**features, "date": None}, df, {}, ClusterConfig(block_terms=1))
+    assert keys == ["t:bali", "e:person:wang yi"]
     common_only = block_keys({**features, "vec": {"meeting": 1.0}}, df, {}, ClusterConfig())
     assert not any(k.startswith("t:") for k in common_only)  # a term in 900 articles is no block key
-    assert "t:bali|undated" in undated
+
+
+def test_term_blocks_pair_what_per_bucket_blocks_would():
+    """A term block stands for one block per time bucket (each article in its bucket's block and the next's):
+    the pairs must be exactly the pairs of those sub-blocks that are not too large."""
+    rng = random.Random(7)
+    config = ClusterConfig(max_block_size=6, block_window_days=7)
+    for _ in range(200):
+        members = []
+        for i in range(rng.randint(2, 14)):
+            day = None if rng.random() < 0.2 else dt.date(2016, 1, 1) + dt.timedelta(days=rng.randint(0, 40))
+            members.append({"id": f"a{i:02d}", "date": day.isoformat() if day else None})
+        sub_blocks: dict[str, list[str]] = {}
+        for m in members:
+            bucket = time_bucket(m, config)
+            for key in ("undated",) if bucket is None else (bucket, bucket + 1):
+                sub_blocks.setdefault(key, []).append(m["id"])
+        expected = {
+            (a, b)
+            for ids in sub_blocks.values()
+            if len(ids) <= config.max_block_size
+            for a in ids
+            for b in ids
+            if a < b
+        }
+        pairs, skipped = candidate_pairs("t:bali", members, config)
+        assert {(fa["id"], fb["id"]) for fa, fb in pairs} == expected
+        assert len(pairs) == len(expected)  # each pair once
+        assert skipped == sum(1 for ids in sub_blocks.values() if len(ids) > config.max_block_size)
+    entity_block = [{"id": f"a{i}", "date": None} for i in range(7)]
+    assert candidate_pairs("e:person:wang yi", entity_block, config) == ([], 1)
+    assert len(candidate_pairs("e:person:wang yi", entity_block[:6], config)[0]) == 15
 
 
 # --------------------------------------------------------------------------- real Reuters pairs

@@ -6,8 +6,8 @@ ClusterStories, step by step (the logic is in ``core.clustering``):
    articles that contain it (combined per bundle, then merged).
 2. ``StoryFeatures``: each article's TF-IDF vector, weighted entities, date.
 3. ``BlockKeys`` / ``GroupBlocks``: candidate pairs share a block (a rare top
-   term in the same time bucket, or a rare entity); oversized blocks are
-   skipped. No all-pairs comparison.
+   term, paired within adjacent time buckets only, or a rare entity);
+   oversized blocks are skipped. No all-pairs comparison.
 4. ``ScoreBlocks`` / ``DistinctEdges``: the pairs of each block are scored
    where the block is grouped (each article's features travel once per block
    key, not once per pair); a pair found in several blocks is kept once.
@@ -89,14 +89,11 @@ class ScoreBlockFn(beam.DoFn):
         self.skipped = Metrics.counter(NAMESPACE, "story_blocks_skipped")
 
     def process(self, keyed):
-        _, members = keyed
-        members = list(members)
-        n = len(members)
-        if n > self.config.max_block_size:
-            self.skipped.inc()
-            return
-        self.scored.inc(n * (n - 1) // 2)
-        yield from score_block(members, self.config)
+        key, members = keyed
+        edges, scored, skipped = score_block(key, list(members), self.config)
+        self.scored.inc(scored)
+        self.skipped.inc(skipped)
+        yield from edges
 
 
 def _component_roots(edges: list[tuple]) -> list[tuple[str, str]]:
