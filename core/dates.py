@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 
 MIN_YEAR = 1900
 
-_MONTHS = {
+MONTHS = {
     m: i
     for i, names in enumerate(
         [
@@ -73,7 +73,7 @@ def iso_sort_key(iso: str) -> str:
 
 def _month(name: str) -> int:
     try:
-        return _MONTHS[name.lower().rstrip(".")]
+        return MONTHS[name.lower().rstrip(".")]
     except KeyError:
         raise DateError("invalid_date", f"unknown month name {name!r}") from None
 

@@ -23,7 +23,7 @@ import calendar
 import datetime as dt
 import re
 
-from core.dates import _MONTHS, MIN_YEAR
+from core.dates import MIN_YEAR, MONTHS
 
 FUTURE_DAYS = 60
 MAX_INTERVALS = 16
@@ -40,7 +40,7 @@ _MONTH_ONLY = re.compile(
 def _month_number(name: str) -> int:
     """1–12 from a month name the patterns matched; they all start with the three-letter abbreviation
     (and also match slips such as "Sepember")."""
-    return _MONTHS[name[:3].lower()]
+    return MONTHS[name[:3].lower()]
 
 
 def _resolve_year(month: int, day: int, published: dt.date) -> dt.date | None:
@@ -104,8 +104,11 @@ def referenced_days(text: str, published_date: str | None, max_back_days: int = 
             # the most recent such month that has begun by the publication day
             y = published.year if month <= published.month else published.year - 1
             found.add(_month_interval(y, month))
-    kept = sorted((lo, hi) for lo, hi in found if hi >= lowest and lo <= highest)
-    return [list(interval) for interval in kept[:MAX_INTERVALS]]
+    in_reach = [(lo, hi) for lo, hi in found if hi >= lowest and lo <= highest]
+    # at most MAX_INTERVALS, the nearest to publication (the publication day itself always stays)
+    day = published.toordinal()
+    nearest = sorted(in_reach, key=lambda iv: (max(0, iv[0] - day, day - iv[1]), iv))
+    return [list(interval) for interval in sorted(nearest[:MAX_INTERVALS])]
 
 
 def days_apart(a: list[list[int]], b: list[list[int]]) -> int | None:

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from core.clustering import ClusterConfig, content_tokens, pair_score
-from core.timex import days_apart, referenced_days
+from core.timex import MAX_INTERVALS, days_apart, referenced_days
 
 
 def _day(iso: str) -> list[int]:
@@ -60,6 +60,15 @@ def test_referenced_days_never_raises_on_odd_text():
         days = referenced_days(text, published)
         assert [dt.date.fromisoformat(published).toordinal()] * 2 in days
     assert referenced_days("Sepember 5", published) == sorted([_day("2015-09-05"), _day(published)])
+
+
+def test_many_named_dates_keep_the_nearest_and_the_publication_day():
+    published = "2016-12-31"
+    text = " ".join(f"On March {d}, 2016 something happened." for d in range(1, 29))
+    days = referenced_days(text, published)
+    assert len(days) == MAX_INTERVALS
+    assert _day(published) in days
+    assert _day("2016-03-28") in days and _day("2016-03-01") not in days
 
 
 def test_days_apart_measures_the_gap_between_intervals():
