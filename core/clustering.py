@@ -110,19 +110,31 @@ def tfidf_vector(tokens: list[str], df: dict[str, int], n: int, keep: int | None
     return {w: round(v / norm, 6) for w, v in sorted(vec.items()) if v > 0}
 
 
-def story_features(article: dict, df: dict[str, int], edf: dict[str, int], n: int, config: ClusterConfig) -> dict:
-    """The compact record clustering works on (picklable, JSON-friendly)."""
-    tokens = content_tokens(article, config.lead_terms, config.lead_weight)
+def _identity(article: dict) -> dict:
     return {
         "id": article["id"],
         "order": [article.get("published") or "~", article["source_id"], article["id"]],
         "date": article.get("published_date"),
+        "story": article["story_id"] if is_prior(article) else None,  # an earlier run's story, kept as it is
+    }
+
+
+def story_features(article: dict, df: dict[str, int], edf: dict[str, int], n: int, config: ClusterConfig) -> dict:
+    """The compact record clustering works on (picklable, JSON-friendly)."""
+    tokens = content_tokens(article, config.lead_terms, config.lead_weight)
+    return {
+        **_identity(article),
         "days": referenced_days(article["text"], article.get("published_date"), config.reference_max_days),
         "vec": tfidf_vector(tokens, df, n, config.vector_terms),
         "ents": {k: round(idf(edf.get(k, 0), n), 6) for k in entity_keys(article)},
         "persons": {k: edf.get(k, 0) for k in person_keys(article)},
-        "story": article["story_id"] if is_prior(article) else None,  # an earlier run's story, kept as it is
     }
+
+
+def empty_features(article: dict) -> dict:
+    """Features that join no block: the article becomes a story of its own (the fallback when
+    ``story_features`` fails)."""
+    return {**_identity(article), "days": [], "vec": {}, "ents": {}, "persons": {}}
 
 
 def time_bucket(features: dict, config: ClusterConfig) -> int | None:

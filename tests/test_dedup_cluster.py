@@ -10,6 +10,7 @@ import apache_beam as beam
 import numpy as np
 import orjson
 import pytest
+from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.testing.util import assert_that, equal_to
 from conftest import REFERENCE_DATE, SEEDS, beam_pipeline
 
@@ -223,6 +224,25 @@ def test_seed_articles_share_one_story_in_any_order(reverse):
         # The story id derives from the earliest member (seed 000, published 2022-07-07).
         expected_id = story_id_for("cdb2b2ce1521c44c501a")
         assert_that(ids, equal_to([[expected_id]]))
+
+
+def test_an_article_whose_features_fail_is_kept_as_a_story_of_its_own():
+    """Fault injection: one seed's date is made impossible after validation, so computing its story features
+    raises inside ClusterStories. The job goes on, both articles come out, the broken one alone, counted."""
+    names = sorted(p.name for p in SEEDS.glob("*.txt"))
+
+    def break_second_seed(article: dict) -> dict:
+        return {**article, "published_date": "2022-02-30"} if article["published_date"] == "2022-07-08" else article
+
+    with beam_pipeline() as p:
+        raw = p | beam.Create(_seed_specs(names)) | ReadArticles(1_000_000)
+        unique = ((raw.articles | NormalizeArticles(NORMALIZE)).articles | DeduplicateArticles())["articles"]
+        enriched = unique | EnrichEntities(EntityConfig()) | "Break" >> beam.Map(break_second_seed)
+        stories = enriched | ClusterStories(ClusterConfig())
+        pairs = stories | beam.Map(lambda a: (a["published_date"], a["story_id"] == story_id_for(a["id"])))
+        assert_that(pairs, equal_to([("2022-07-07", True), ("2022-02-30", True)]))
+    failed = p.result.metrics().query(MetricsFilter().with_name("story_features_failed"))["counters"]
+    assert sum(c.committed for c in failed) == 1
 
 
 def test_unrelated_articles_stay_apart(tmp_path):

@@ -37,6 +37,7 @@ from core.clustering import (
     block_keys,
     connected_components,
     content_tokens,
+    empty_features,
     entity_keys,
     score_block,
     story_features,
@@ -70,8 +71,26 @@ class CorpusStatsFn(beam.CombineFn):
         return {"n": acc["n"], "df": dict(acc["df"]), "edf": dict(acc["edf"])}
 
 
-def _features(article: dict, stats: dict, config: ClusterConfig) -> tuple[str, dict]:
-    return article["id"], story_features(article, stats["df"], stats["edf"], stats["n"], config)
+class StoryFeaturesFn(beam.DoFn):
+    """Article dict in; ``(article id, story features)`` out.
+
+    Should computing an article's features fail (a bug, not bad input: the
+    article passed validation upstream), the job goes on: the article gets
+    empty features, so it joins no block and forms a story of its own, and the
+    failure is counted (``story_features_failed``, in the manifest's counters).
+    """
+
+    def __init__(self, config: ClusterConfig):
+        self.config = config
+        self.failed = Metrics.counter(NAMESPACE, "story_features_failed")
+
+    def process(self, article: dict, stats: dict):
+        try:
+            features = story_features(article, stats["df"], stats["edf"], stats["n"], self.config)
+        except Exception:  # noqa: BLE001 - one article's features must not stop the job
+            self.failed.inc()
+            features = empty_features(article)
+        yield article["id"], features
 
 
 def _block_entries(keyed, stats: dict, config: ClusterConfig):
@@ -157,7 +176,7 @@ class ClusterStories(beam.PTransform):
         stats = beam.pvalue.AsSingleton(
             articles | "CorpusStats" >> beam.CombineGlobally(CorpusStatsFn()).without_defaults()
         )
-        features = articles | "StoryFeatures" >> beam.Map(_features, stats, config)
+        features = articles | "StoryFeatures" >> beam.ParDo(StoryFeaturesFn(config), stats)
         edges = (
             features
             | "BlockKeys" >> beam.FlatMap(_block_entries, stats, config)
