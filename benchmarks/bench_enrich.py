@@ -152,19 +152,26 @@ def main(argv: list[str] | None = None) -> int:
         cells = []
         for m in modes:
             values = [value(raw, results, m) for raw, results in reps]
+            if None in values:  # the runner reported no execution time for the stage
+                cells.append("n/a")
+                continue
             each = f" [{' '.join(format(v, fmt) for v in values)}]" if len(values) > 1 else ""
             cells.append(format(statistics.median(values), fmt) + each)
         print(f"{label:<36} " + " ".join(f"{c:>28}" for c in cells))
 
     # the EnrichEntities stage alone: Beam's execution time, summed over workers, so divided by their number
     def stage(results, m):
-        return results[m]["stage_seconds"] / modes[m]
+        return results[m]["stage_seconds"] / modes[m] or None
 
     line("raw nlp.pipe words/s (same NER procs)", lambda raw, res, m: words / raw[modes[m]], ",.0f")
     line("pipeline words/s (incl. model load)", lambda raw, res, m: res[m]["words"] / res[m]["seconds"], ",.0f")
     line("pipeline / raw", lambda raw, res, m: raw[modes[m]] / res[m]["seconds"], ".2f")
-    line("EnrichEntities stage words/s", lambda raw, res, m: words / stage(res, m), ",.0f")
-    line("EnrichEntities stage / raw", lambda raw, res, m: raw[modes[m]] / stage(res, m), ".2f")
+    line("EnrichEntities stage words/s", lambda raw, res, m: words / stage(res, m) if stage(res, m) else None, ",.0f")
+    line(
+        "EnrichEntities stage / raw",
+        lambda raw, res, m: raw[modes[m]] / stage(res, m) if stage(res, m) else None,
+        ".2f",
+    )
     line("peak RSS, largest worker MB", lambda raw, res, m: res[m]["worker_peak"] / 2**20, ",.0f")
     line("peak RSS, process tree MB", lambda raw, res, m: res[m]["tree_peak"] / 2**20, ",.0f")
     assert all(r["words"] == words for _, res in reps for r in res.values()), "pipeline tagged other texts than raw"

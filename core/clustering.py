@@ -190,8 +190,8 @@ def candidate_pairs(key: str, members: list[dict], config: ClusterConfig) -> tup
                 keep = False
             if keep:
                 pairs.append((fa, fb))
-    dated = sorted(b for b in count if b is not None)
-    skipped = sum(1 for b in sorted({x for b in dated for x in (b, b + 1)}) if not small(b))
+    sub_blocks = {x for b in count if b is not None for x in (b, b + 1)}
+    skipped = sum(1 for b in sub_blocks if not small(b))
     return pairs, skipped + (0 if undated_ok else 1)
 
 
