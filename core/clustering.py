@@ -66,6 +66,9 @@ class ClusterConfig:
     lead_terms: int = 30  # the title and this many first content words of the text (the lead) ...
     lead_weight: int = 2  # ... count this many times in the TF-IDF vector
     reference_max_days: int = 730  # dates named in a text this far before publication are ignored
+    time_boost: float = 1.0  # two dated articles that share a rare entity: score × (1 + time_boost · e^(−days / ...
+    time_boost_days: float = 2.0  # ... time_boost_days)), days being the gap between the days they cover ...
+    rare_entity_df: int = 20  # ... and a rare entity one named in at most this many articles
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -127,6 +130,7 @@ def story_features(article: dict, df: dict[str, int], edf: dict[str, int], n: in
         "days": referenced_days(article["text"], article.get("published_date"), config.reference_max_days),
         "vec": tfidf_vector(tokens, df, n, config.vector_terms),
         "ents": {k: round(idf(edf.get(k, 0), n), 6) for k in entity_keys(article)},
+        "rare": [k for k in entity_keys(article) if edf.get(k, 0) <= config.rare_entity_df],
         "persons": {k: edf.get(k, 0) for k in person_keys(article)},
     }
 
@@ -134,7 +138,7 @@ def story_features(article: dict, df: dict[str, int], edf: dict[str, int], n: in
 def empty_features(article: dict) -> dict:
     """Features that join no block: the article becomes a story of its own (the fallback when
     ``story_features`` fails)."""
-    return {**_identity(article), "days": [], "vec": {}, "ents": {}, "persons": {}}
+    return {**_identity(article), "days": [], "vec": {}, "ents": {}, "rare": [], "persons": {}}
 
 
 def time_bucket(features: dict, config: ClusterConfig) -> int | None:
@@ -208,10 +212,19 @@ def weighted_jaccard(a: dict[str, float], b: dict[str, float]) -> float:
 
 
 def pair_score(fa: dict, fb: dict, config: ClusterConfig) -> float:
-    """Similarity of two articles' features, in [0, 1]."""
+    """Similarity of two articles' features, in [0, 1].
+
+    Text and entity similarity, then time. Two dated articles that name the same rare entity and cover the
+    same or nearby days (publication day and the days their texts name) are raised (``time_boost``): the same
+    victim, street or company in the news on the same days is strong evidence of one event. Far-apart ones are
+    damped beyond ``window_days`` unless they name the same rare person. Undated articles are compared on text
+    and entities alone.
+    """
     s = config.alpha * cosine(fa["vec"], fb["vec"]) + (1 - config.alpha) * weighted_jaccard(fa["ents"], fb["ents"])
     days = days_apart(fa["days"], fb["days"])
     if days is not None:
+        if not set(fa["rare"]).isdisjoint(fb["rare"]):
+            s *= 1.0 + config.time_boost * math.exp(-days / config.time_boost_days)
         if days > config.window_days:
             shared_rare = any(k in fb["persons"] and df <= config.rare_person_df for k, df in fa["persons"].items())
             if not shared_rare:
@@ -219,22 +232,25 @@ def pair_score(fa: dict, fb: dict, config: ClusterConfig) -> float:
     return round(min(max(s, 0.0), 1.0), 6)
 
 
-def score_block(key: str, members: list[dict], config: ClusterConfig) -> tuple[list[tuple], int, int]:
+def score_block(key: str, members: list[dict], config: ClusterConfig) -> tuple[list[tuple[str, str, float]], int, int]:
     """Score the candidate pairs of one block (``candidate_pairs``).
 
-    Returns the edges ``(id_a, id_b, score, node_a, node_b)`` with ``id_a < id_b`` and score ≥ min_edge, the
-    number of pairs scored, and the number of (sub-)blocks skipped as too large (too common to discriminate).
-    A node is ``(order, story)``: the survivor-order tuple, and the story id of an earlier run's article (None for
-    a new article).
+    Returns the edges ``(id_a, id_b, score)`` with ``id_a < id_b`` and score ≥ min_edge, the number of pairs
+    scored, and the number of (sub-)blocks skipped as too large (too common to discriminate).
     """
     pairs, skipped = candidate_pairs(key, members, config)
     edges = []
     for fa, fb in pairs:
         score = pair_score(fa, fb, config)
         if score >= config.min_edge:
-            node_a, node_b = (tuple(fa["order"]), fa.get("story")), (tuple(fb["order"]), fb.get("story"))
-            edges.append((fa["id"], fb["id"], score, node_a, node_b))
+            edges.append((fa["id"], fb["id"], score))
     return edges, len(pairs), skipped
+
+
+def story_node(features: dict) -> tuple[str, tuple, str | None]:
+    """``(id, order, story)`` of an article: what average-link needs besides the edges (the survivor-order
+    tuple, and the story id of an earlier run's article, None for a new article)."""
+    return features["id"], tuple(features["order"]), features.get("story")
 
 
 def connected_components(edges: list[tuple[str, str]]) -> dict[str, str]:

@@ -119,10 +119,15 @@ def test_average_link_and_components():
 
 
 def test_time_damping_is_waived_for_a_shared_rare_person():
-    base = {"vec": {"shooting": 0.8, "mall": 0.6}, "ents": {"person:jane roe": 3.0}, "persons": {"person:jane roe": 2}}
+    base = {
+        "vec": {"shooting": 0.8, "mall": 0.6},
+        "ents": {"person:jane roe": 3.0},
+        "rare": ["person:jane roe"],
+        "persons": {"person:jane roe": 2},
+    }
     a = {**base, "id": "a", "date": "2016-03-10", "days": referenced_days("", "2016-03-10")}
     later = {**base, "id": "b", "date": "2016-08-27", "days": referenced_days("", "2016-08-27")}
-    stranger = {**later, "ents": {}, "persons": {}}
+    stranger = {**later, "ents": {}, "rare": [], "persons": {}}
     config = ClusterConfig()
     assert pair_score(a, later, config) == pytest.approx(1.0)
     assert pair_score(a, stranger, config) < 0.05

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pytest
 
@@ -80,7 +81,7 @@ def test_days_apart_measures_the_gap_between_intervals():
 
 
 def test_a_follow_up_naming_the_event_day_is_not_damped_for_time():
-    config = ClusterConfig()
+    config = ClusterConfig(time_boost=0.0)  # damping alone (the boost is tested below)
     first = "A man was shot dead outside the Allgood grocery on Pope Street on Aug. 14."
     later = "A man was charged on Friday in the Aug. 14 death of a man shot outside the Allgood grocery on Pope Street."
     unrelated_later = (
@@ -93,6 +94,7 @@ def test_a_follow_up_naming_the_event_day_is_not_damped_for_time():
             "days": referenced_days(text, date),
             "vec": {"allgood": 0.8, "pope": 0.6},
             "ents": {},
+            "rare": [],
             "persons": {},
         }
 
@@ -101,6 +103,28 @@ def test_a_follow_up_naming_the_event_day_is_not_damped_for_time():
     c = features(unrelated_later, "2016-12-01")
     assert pair_score(a, b, config) == pytest.approx(0.7)
     assert pair_score(a, c, config) < 0.05
+
+
+def test_dated_articles_naming_a_rare_entity_on_the_same_days_score_higher():
+    config = ClusterConfig(alpha=0.3)  # identical vectors, no weighted entities: 0.3 before time is counted
+
+    def features(date: str | None, rare: list[str]) -> dict:
+        vec = {"allgood": 0.6, "pope": 0.8}
+        return {"date": date, "days": referenced_days("", date), "vec": vec, "ents": {}, "rare": rare, "persons": {}}
+
+    street = ["fac:pope street"]
+    day = features("2016-08-15", street)
+    assert pair_score(day, features("2016-08-15", street), config) == pytest.approx(0.6)  # × (1 + 1)
+    assert pair_score(day, features("2016-08-16", street), config) == pytest.approx(
+        0.3 * (1 + math.exp(-0.5)), abs=1e-6
+    )
+    # ten days apart: the boost has faded and the damping beyond window_days takes over
+    assert pair_score(day, features("2016-08-25", street), config) == pytest.approx(
+        0.3 * (1 + math.exp(-5)) / 2, abs=1e-6
+    )
+    assert pair_score(day, features("2016-08-15", ["org:acme"]), config) == pytest.approx(0.3)  # no shared entity
+    assert pair_score(day, features(None, street), config) == pytest.approx(0.3)  # undated: text and entities alone
+    assert pair_score(day, features("2016-08-15", street), ClusterConfig(alpha=0.7)) == pytest.approx(1.0)  # capped
 
 
 def test_the_title_and_lead_count_more_than_the_rest():

@@ -12,8 +12,10 @@ ClusterStories, step by step (the logic is in ``core.clustering``):
    where the block is grouped (each article's features travel once per block
    key, not once per pair); a pair found in several blocks is kept once.
 5. ``Components``: union-find over scored edges (a small, global step).
-6. ``AverageLink``: per component, average-link clustering; each story's id
-   derives from its earliest member (``core.stories.story_id_for``).
+6. ``GroupComponents`` / ``AverageLink``: each component's edges, and once per
+   member its order and earlier story (edges carry ids and scores only), then
+   average-link clustering; each story's id derives from its earliest member
+   (``core.stories.story_id_for``).
 7. ``AssignStories``: every article gets its story id; an article with no
    edge is a story of its own.
 
@@ -41,6 +43,7 @@ from core.clustering import (
     entity_keys,
     score_block,
     story_features,
+    story_node,
 )
 from core.state import as_prior, is_prior, is_replaced
 from core.stories import build_story, story_id_for, story_member, story_partition
@@ -93,14 +96,23 @@ class StoryFeaturesFn(beam.DoFn):
         yield article["id"], features
 
 
+# What scoring reads of an article's features (order and earlier story reach average-link by another path,
+# once per article rather than once per block).
+_SCORED_FIELDS = ("id", "date", "days", "vec", "ents", "rare", "persons")
+
+
 def _block_entries(keyed, stats: dict, config: ClusterConfig):
+    """``(id, features)`` in; ``(block key, scored features)`` for each block the article joins out."""
     _, features = keyed
-    for key in block_keys(features, stats["df"], stats["edf"], config):
-        yield key, features
+    keys = block_keys(features, stats["df"], stats["edf"], config)
+    if keys:
+        scored = {field: features[field] for field in _SCORED_FIELDS}
+        for key in keys:
+            yield key, scored
 
 
 class ScoreBlockFn(beam.DoFn):
-    """``(block key, [features])`` in; the block's scored edges out."""
+    """``(block key, [features])`` in; the block's scored edges ``(id_a, id_b, score)`` out."""
 
     def __init__(self, config: ClusterConfig):
         self.config = config
@@ -123,18 +135,23 @@ def _key_by_component(edge: tuple, roots: dict) -> tuple[str, tuple]:
     return roots[edge[0]], edge
 
 
+def _node_by_component(keyed, roots: dict):
+    """``(id, features)`` in; ``(component, node)`` out for an article with at least one edge."""
+    article_id, features = keyed
+    if article_id in roots:
+        yield roots[article_id], story_node(features)
+
+
 def _cluster_component(keyed, threshold: float):
-    """``(component, [edges])`` in; ``(article_id, story_id)`` for each article of the component out."""
-    _, edges = keyed
-    edges = list(edges)
+    """``(component, {"edges": [edges], "nodes": [nodes]})`` in; ``(article_id, story_id)`` for each article of
+    the component out."""
+    _, grouped = keyed
     order, fixed = {}, {}
-    for a, b, _, (order_a, story_a), (order_b, story_b) in edges:
-        order[a], order[b] = order_a, order_b
-        if story_a is not None:
-            fixed[a] = story_a
-        if story_b is not None:
-            fixed[b] = story_b
-    for members in average_link([(a, b, s) for a, b, s, *_ in edges], threshold, fixed):
+    for article_id, article_order, story in grouped["nodes"]:
+        order[article_id] = article_order
+        if story is not None:
+            fixed[article_id] = story
+    for members in average_link(list(grouped["edges"]), threshold, fixed):
         earlier = sorted({fixed[m] for m in members if m in fixed})
         story_id = earlier[0] if earlier else story_id_for(min(members, key=lambda m: order[m]))
         for member in members:
@@ -185,10 +202,13 @@ class ClusterStories(beam.PTransform):
             | "DistinctEdges" >> beam.Distinct()
         )
         roots = edges | "AllEdges" >> ListPerWindow() | "Components" >> beam.FlatMap(_component_roots)
+        components = beam.pvalue.AsDict(roots)
         assignment = (
-            edges
-            | "KeyByComponent" >> beam.Map(_key_by_component, beam.pvalue.AsDict(roots))
-            | "GroupComponents" >> beam.GroupByKey()
+            {
+                "edges": edges | "KeyByComponent" >> beam.Map(_key_by_component, components),
+                "nodes": features | "NodesByComponent" >> beam.FlatMap(_node_by_component, components),
+            }
+            | "GroupComponents" >> beam.CoGroupByKey()
             | "AverageLink" >> beam.FlatMap(_cluster_component, config.threshold)
         )
         return (
