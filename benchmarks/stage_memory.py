@@ -77,7 +77,7 @@ class StageMemory:
 
 def _short(stage: str, width: int = 90) -> str:
     """The first transform labels of a fused stage's long name."""
-    labels = [part.split("/")[0] + "/" + part.split("/")[1] if "/" in part else part for part in _labels(stage)]
+    labels = ["/".join(part.split("/")[:2]) for part in _labels(stage)]
     text = ", ".join(dict.fromkeys(labels))
     return text if len(text) <= width else text[: width - 1] + "…"
 

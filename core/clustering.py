@@ -125,12 +125,13 @@ def _identity(article: dict) -> dict:
 def story_features(article: dict, df: dict[str, int], edf: dict[str, int], n: int, config: ClusterConfig) -> dict:
     """The compact record clustering works on (picklable, JSON-friendly)."""
     tokens = content_tokens(article, config.lead_terms, config.lead_weight)
+    entities = entity_keys(article)
     return {
         **_identity(article),
         "days": referenced_days(article["text"], article.get("published_date"), config.reference_max_days),
         "vec": tfidf_vector(tokens, df, n, config.vector_terms),
-        "ents": {k: round(idf(edf.get(k, 0), n), 6) for k in entity_keys(article)},
-        "rare": [k for k in entity_keys(article) if edf.get(k, 0) <= config.rare_entity_df],
+        "ents": {k: round(idf(edf.get(k, 0), n), 6) for k in entities},
+        "rare": [k for k in entities if edf.get(k, 0) <= config.rare_entity_df],
         "persons": {k: edf.get(k, 0) for k in person_keys(article)},
     }
 
