@@ -10,7 +10,9 @@ Prints one table:
   and 2 processes: words/s, the floor;
 * newsbeam end to end (``newsbeam run``) on the same input with 1 worker and
   with 2 (``multi_processing``): wall time, articles/s, words/s, peak RSS of the
-  whole process tree, and CPU seconds per stage (Beam's execution-time metrics);
+  whole process tree (and its peak PSS, which counts pages the processes share,
+  such as the libraries they all load, once rather than once per process), and
+  CPU seconds per stage (Beam's execution-time metrics);
 * the ratio newsbeam / raw NER at equal process count;
 * ``newsbeam run`` on ``seeds/``: process wall time and the pipeline's fixed cost.
 """
@@ -34,10 +36,11 @@ NEWSBEAM = Path(sys.executable).with_name("newsbeam")
 
 
 class PeakRss:
-    """Sample the RSS of a process and all its descendants; keep the peak of the tree and of each process."""
+    """Sample the RSS of a process and all its descendants; keep the peak of the tree and of each process, and
+    the peak of the tree's summed PSS (proportional set size: a page shared by k processes counts 1/k in each)."""
 
     def __init__(self, pid: int, interval: float = 0.1):
-        self.pid, self.interval, self.peak, self.peak_process = pid, interval, 0, 0
+        self.pid, self.interval, self.peak, self.peak_process, self.peak_pss = pid, interval, 0, 0, 0
         self.peaks: dict[int, int] = {}
         self.commands: dict[int, str] = {}
         self._stop = threading.Event()
@@ -47,17 +50,20 @@ class PeakRss:
         while not self._stop.is_set():
             try:
                 root = psutil.Process(self.pid)
-                total = 0
+                total = total_pss = 0
                 for proc in [root, *root.children(recursive=True)]:
                     try:
-                        rss = proc.memory_info().rss
+                        info = proc.memory_full_info()
                         self.commands.setdefault(proc.pid, " ".join(proc.cmdline()))
                     except psutil.Error:
                         continue
+                    rss = info.rss
                     total += rss
+                    total_pss += info.pss
                     self.peaks[proc.pid] = max(self.peaks.get(proc.pid, 0), rss)
                     self.peak_process = max(self.peak_process, rss)
                 self.peak = max(self.peak, total)
+                self.peak_pss = max(self.peak_pss, total_pss)
             except psutil.Error:
                 pass
             self._stop.wait(self.interval)
@@ -76,15 +82,16 @@ class PeakRss:
         return max(workers) if workers else self.peaks.get(self.pid, 0)
 
 
-def run_newsbeam(args: list[str]) -> tuple[float, int, int]:
-    """Run ``newsbeam`` with ``args``; returns (wall seconds, peak RSS of the process tree, of any one process)."""
+def run_newsbeam(args: list[str]) -> tuple[float, int, int, int]:
+    """Run ``newsbeam`` with ``args``; returns (wall seconds, peak RSS of the process tree, of any one process,
+    peak PSS of the process tree)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen([str(NEWSBEAM), *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     with PeakRss(proc.pid) as rss:
         out, err = proc.communicate()
     if proc.returncode != 0:
         raise RuntimeError(f"newsbeam failed ({proc.returncode}):\n{err.decode()[-3000:]}")
-    return time.perf_counter() - t0, rss.peak, rss.peak_process
+    return time.perf_counter() - t0, rss.peak, rss.peak_process, rss.peak_pss
 
 
 def prepare_input(data: Path, limit: int | None, folder: Path) -> Path:
@@ -141,13 +148,14 @@ def main(argv: list[str] | None = None) -> int:
         modes = {1: [], 2: ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]}
         for workers, extra in modes.items():
             out = folder / f"out{workers}"
-            wall, peak, peak_process = run_newsbeam([*common, "--output", str(out), *extra])
+            wall, peak, peak_process, peak_pss = run_newsbeam([*common, "--output", str(out), *extra])
             manifest = orjson.loads((out / "manifest.json").read_bytes())
-            rows[workers] = {"wall": wall, "peak": peak, "peak_process": peak_process, "manifest": manifest}
+            rows[workers] = {"wall": wall, "peak": peak, "peak_process": peak_process, "peak_pss": peak_pss}
+            rows[workers]["manifest"] = manifest
         texts, words = ner_texts(folder / "out1")
         for workers in modes:
             rows[workers]["raw"] = raw_ner(texts, workers, args.model)
-        seeds_wall, _, _ = run_newsbeam(["run", "--output", str(folder / "seeds"), "--reference_date", "2026-11-23"])
+        seeds_wall, *_ = run_newsbeam(["run", "--output", str(folder / "seeds"), "--reference_date", "2026-11-23"])
         seeds_manifest = orjson.loads((folder / "seeds" / "manifest.json").read_bytes())
 
     counts = rows[1]["manifest"]["counts"]
@@ -161,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     line("newsbeam words/s", [f"{words / rows[w]['wall']:,.0f}" for w in modes])
     line("newsbeam / raw NER", [f"{rows[w]['raw'] / rows[w]['wall']:.2f}" for w in modes])
     line("peak RSS, process tree MB", [f"{rows[w]['peak'] / 2**20:,.0f}" for w in modes])
+    line("peak PSS, process tree MB", [f"{rows[w]['peak_pss'] / 2**20:,.0f}" for w in modes])
     line("peak RSS, largest process MB", [f"{rows[w]['peak_process'] / 2**20:,.0f}" for w in modes])
     scored = [rows[w]["manifest"]["metrics"].get("story_pairs_scored", 0) for w in modes]
     line("story pairs scored", [f"{n:,}" for n in scored])

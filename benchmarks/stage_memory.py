@@ -1,14 +1,19 @@
-"""Peak RSS and wall time of each fused stage of one ``newsbeam run``, in one process.
+"""Peak RSS, wall time and CPU time of each fused stage of one ``newsbeam run``.
 
     .venv/bin/python -m benchmarks.stage_memory --limit 5000
-    .venv/bin/python -m benchmarks.stage_memory            # the full Reuters-21578 file
+    .venv/bin/python -m benchmarks.stage_memory              # the full Reuters-21578 file, one process
+    .venv/bin/python -m benchmarks.stage_memory --workers 2  # the runner plus two worker processes
 
-Runs the pipeline in this process on the in-memory runner (one process, as
-``make bench``'s one-worker run) on Reuters-21578 records, samples this
-process's RSS every 50 ms, and charges each sample to the fused stage the
-runner is executing. Prints the stages in execution order with their peak RSS
-and seconds, so a memory peak can be traced to the stage (and shuffle) that
-causes it. A diagnostic: it wraps the FnApiRunner's private
+Runs the pipeline from this process on Reuters-21578 records: with one worker
+in this process on the in-memory runner (as ``make bench``'s one-worker run),
+with ``--workers N`` this process drives N worker processes
+(``multi_processing``, as ``make bench``'s two-worker run). Every 50 ms it
+samples the RSS of this process (the runner, which also holds every shuffle),
+of each worker and of the whole tree, and charges each sample to the fused
+stage the runner is executing; it also charges CPU seconds (runner and
+workers) and wall seconds to each stage. Prints the stages in execution order,
+so a memory peak or a slow stretch can be traced to the stage (and shuffle)
+that causes it. A diagnostic: it wraps the FnApiRunner's private
 ``_execute_bundle`` to know the current stage, so it may need updating with
 Beam.
 """
@@ -22,20 +27,24 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
 from apache_beam.runners.portability.fn_api_runner import fn_runner
 
 from benchmarks.bench import DEFAULT_DATA, prepare_input
 
 
 class StageMemory:
-    """Charge RSS samples and wall time to the stage the FnApiRunner is executing."""
+    """Charge RSS samples (runner, largest worker, tree), wall time and CPU time to the stage the FnApiRunner
+    is executing."""
 
     def __init__(self, interval: float = 0.05):
         self.interval = interval
         self.current = "(start-up)"
         self.order: list[str] = []
-        self.peak: dict[str, int] = {}
+        self.peak: dict[str, list[int]] = {}  # stage → [runner, largest worker, tree] peak RSS in bytes
         self.seconds: dict[str, float] = {}
+        self.cpu: dict[str, list[float]] = {}  # stage → [runner, workers] CPU seconds
+        self._me = psutil.Process()
         self._stop = threading.Event()
 
     @staticmethod
@@ -43,10 +52,30 @@ class StageMemory:
         with open("/proc/self/statm") as statm:
             return int(statm.read().split()[1]) * resource.getpagesize()
 
+    def _children(self) -> list[psutil.Process]:
+        return self._me.children(recursive=True)
+
+    def _workers_cpu(self) -> float:
+        total = 0.0
+        for child in self._children():
+            try:
+                times = child.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+        return total
+
     def _sample(self) -> None:
         while not self._stop.wait(self.interval):
-            stage = self.current
-            self.peak[stage] = max(self.peak.get(stage, 0), self.rss())
+            stage, runner, workers = self.current, self.rss(), []
+            for child in self._children():
+                try:
+                    workers.append(child.memory_info().rss)
+                except psutil.Error:
+                    continue
+            peak = self.peak.setdefault(stage, [0, 0, 0])
+            for i, value in enumerate((runner, max(workers, default=0), runner + sum(workers))):
+                peak[i] = max(peak[i], value)
 
     def __enter__(self) -> StageMemory:
         original = fn_runner.FnApiRunner._execute_bundle
@@ -57,11 +86,15 @@ class StageMemory:
             if stage not in tracker.seconds:
                 tracker.order.append(stage)
             tracker.current = stage
-            start = time.perf_counter()
+            start, own, workers = time.perf_counter(), tracker._me.cpu_times(), tracker._workers_cpu()
             try:
                 return original(runner, context, bundle_context_manager, bundle_input)
             finally:
                 tracker.seconds[stage] = tracker.seconds.get(stage, 0.0) + time.perf_counter() - start
+                now = tracker._me.cpu_times()
+                cpu = tracker.cpu.setdefault(stage, [0.0, 0.0])
+                cpu[0] += (now.user + now.system) - (own.user + own.system)
+                cpu[1] += tracker._workers_cpu() - workers
 
         self._original = original
         fn_runner.FnApiRunner._execute_bundle = execute_bundle
@@ -91,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--limit", type=int, default=None, help="first N records only")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (multi_processing) when > 1")
     args = parser.parse_args(argv)
+    extra = ["--direct_running_mode=multi_processing", f"--direct_num_workers={args.workers}"]
 
     from pipeline.cli import main as newsbeam
 
@@ -99,12 +134,18 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         source = prepare_input(args.data, args.limit, folder)
         run = ["run", "--input", str(source), "--reference_date", "2026-11-23", "--output", str(folder / "out")]
+        start = time.perf_counter()
         with StageMemory() as stages:
-            code = newsbeam(run)
-    print(f"\npeak RSS of the run {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
-    print(f"{'peak MB':>8} {'s':>7}  stage (first transforms)")
+            code = newsbeam(run + (extra if args.workers > 1 else []))
+        wall = time.perf_counter() - start
+    print(f"\nwall {wall:.1f} s; peak RSS of the runner process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")  # fmt: skip
+    print("peak RSS MB: runner process, largest worker process, whole tree; CPU s: runner, workers")
+    print(f"{'runner':>7} {'worker':>7} {'tree':>7} {'wall s':>7} {'cpu r':>7} {'cpu w':>7}  stage (first transforms)")
     for stage in stages.order:
-        print(f"{stages.peak.get(stage, 0) / 2**20:8,.0f} {stages.seconds[stage]:7.1f}  {_short(stage)}")
+        peak = [value / 2**20 for value in stages.peak.get(stage, [0, 0, 0])]
+        cpu = stages.cpu.get(stage, [0.0, 0.0])
+        print(f"{peak[0]:7,.0f} {peak[1]:7,.0f} {peak[2]:7,.0f} {stages.seconds[stage]:7.1f} {cpu[0]:7.1f} {cpu[1]:7.1f}"
+              f"  {_short(stage)}")  # fmt: skip
     return code or 0
 
 

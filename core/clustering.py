@@ -151,17 +151,33 @@ def time_bucket(features: dict, config: ClusterConfig) -> int | None:
 
 def block_keys(features: dict, df: dict[str, int], edf: dict[str, int], config: ClusterConfig) -> list[str]:
     """Block keys: the top rare terms (``t:``, paired only within a time window, see ``candidate_pairs``) and the
-    rare entities (``e:``, at any time)."""
+    rare entities (``e:``, at any time).
+
+    A key no other article holds (document frequency 1) would make a block of one, which pairs nothing: it is
+    left out after the top terms are chosen (not replaced by the next term), so the candidate pairs are the same
+    and a third or so fewer block entries travel through the shuffle.
+    """
     term_limit = config.block_term_max_df  # absolute, not a share of n: blocks must not grow with the corpus
     rare = [(w, v) for w, v in features["vec"].items() if df.get(w, 0) <= term_limit]
     top = sorted(rare, key=lambda kv: (-kv[1], kv[0]))[: config.block_terms]
-    keys = [f"t:{term}" for term, _ in top]
-    keys.extend(f"e:{k}" for k in features["ents"] if edf.get(k, 0) <= config.block_entity_max_df)
+    keys = [f"t:{term}" for term, _ in top if df.get(term, 0) > 1]
+    keys.extend(f"e:{k}" for k in features["ents"] if 1 < edf.get(k, 0) <= config.block_entity_max_df)
     return keys
 
 
 def candidate_pairs(key: str, members: list[dict], config: ClusterConfig) -> tuple[list[tuple[dict, dict]], int]:
-    """The pairs of one block to score, and how many (sub-)blocks were skipped as too large.
+    """The pairs of one block of feature dicts to score (``candidate_index_pairs``), and how many (sub-)blocks
+    were skipped as too large."""
+    members = sorted({m["id"]: m for m in members}.values(), key=lambda m: m["id"])
+    pairs, skipped = candidate_index_pairs(key, [time_bucket(m, config) for m in members], config)
+    return [(members[i], members[j]) for i, j in pairs], skipped
+
+
+def candidate_index_pairs(
+    key: str, buckets: list[int | None], config: ClusterConfig
+) -> tuple[list[tuple[int, int]], int]:
+    """The pairs ``(i, j)``, ``i < j``, of one block's members to score, given each member's time bucket, and how
+    many (sub-)blocks were skipped as too large.
 
     An entity block pairs all its members, unless it has more than ``max_block_size``. A term block pairs only
     articles in the same or adjacent time buckets (undated with undated): it stands for one sub-block per bucket
@@ -169,13 +185,12 @@ def candidate_pairs(key: str, members: list[dict], config: ClusterConfig) -> tup
     both is not too large. The term travels in one block rather than one per bucket, so each article's features are
     shuffled once per term, and a pair of the same bucket is scored once, not twice.
     """
-    members = sorted({m["id"]: m for m in members}.values(), key=lambda m: m["id"])
     limit = config.max_block_size
+    size = len(buckets)
     if not key.startswith("t:"):
-        if len(members) > limit:
+        if size > limit:
             return [], 1
-        return [(fa, fb) for i, fa in enumerate(members) for fb in members[i + 1 :]], 0
-    buckets = [time_bucket(m, config) for m in members]
+        return [(i, j) for i in range(size) for j in range(i + 1, size)], 0
     count = Counter(buckets)
     undated_ok = count[None] <= limit
 
@@ -183,8 +198,9 @@ def candidate_pairs(key: str, members: list[dict], config: ClusterConfig) -> tup
         return count[bucket] + count[bucket - 1] <= limit
 
     pairs = []
-    for i, (fa, ba) in enumerate(zip(members, buckets, strict=True)):
-        for fb, bb in zip(members[i + 1 :], buckets[i + 1 :], strict=True):
+    for i, ba in enumerate(buckets):
+        for j in range(i + 1, size):
+            bb = buckets[j]
             if ba is None or bb is None:
                 keep = ba is None and bb is None and undated_ok
             elif ba == bb:
@@ -194,7 +210,7 @@ def candidate_pairs(key: str, members: list[dict], config: ClusterConfig) -> tup
             else:
                 keep = False
             if keep:
-                pairs.append((fa, fb))
+                pairs.append((i, j))
     sub_blocks = {x for b in count if b is not None for x in (b, b + 1)}
     skipped = sum(1 for b in sub_blocks if not small(b))
     return pairs, skipped + (0 if undated_ok else 1)
@@ -231,21 +247,6 @@ def pair_score(fa: dict, fb: dict, config: ClusterConfig) -> float:
             if not shared_rare:
                 s /= 1.0 + (days - config.window_days) / config.tau_days
     return round(min(max(s, 0.0), 1.0), 6)
-
-
-def score_block(key: str, members: list[dict], config: ClusterConfig) -> tuple[list[tuple[str, str, float]], int, int]:
-    """Score the candidate pairs of one block (``candidate_pairs``).
-
-    Returns the edges ``(id_a, id_b, score)`` with ``id_a < id_b`` and score ≥ min_edge, the number of pairs
-    scored, and the number of (sub-)blocks skipped as too large (too common to discriminate).
-    """
-    pairs, skipped = candidate_pairs(key, members, config)
-    edges = []
-    for fa, fb in pairs:
-        score = pair_score(fa, fb, config)
-        if score >= config.min_edge:
-            edges.append((fa["id"], fb["id"], score))
-    return edges, len(pairs), skipped
 
 
 def story_node(features: dict) -> tuple[str, tuple, str | None]:

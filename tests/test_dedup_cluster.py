@@ -142,6 +142,16 @@ def test_block_keys_are_rare_terms_and_rare_entities():
     assert not any(k.startswith("t:") for k in common_only)  # a term in 900 articles is no block key
 
 
+def test_block_keys_leave_out_keys_no_other_article_holds():
+    """A key of document frequency 1 would be a block of one; it is dropped after the top terms are chosen, not
+    replaced by the next term, so the candidate pairs stay the same."""
+    features = {"vec": {"zyx": 0.9, "bali": 0.5, "summit": 0.2}, "ents": {"org:solo": 2.0, "gpe:bali": 1.5}}
+    keys = block_keys(
+        features, {"zyx": 1, "bali": 3, "summit": 4}, {"org:solo": 1, "gpe:bali": 5}, ClusterConfig(block_terms=2)
+    )
+    assert keys == ["t:bali", "e:gpe:bali"]
+
+
 def test_term_blocks_pair_what_per_bucket_blocks_would():
     """A term block stands for one block per time bucket (each article in its bucket's block and the next's):
     the pairs must be exactly the pairs of those sub-blocks that are not too large."""

@@ -7,10 +7,13 @@ ClusterStories, step by step (the logic is in ``core.clustering``):
 2. ``StoryFeatures``: each article's TF-IDF vector, weighted entities, date.
 3. ``BlockKeys`` / ``GroupBlocks``: candidate pairs share a block (a rare top
    term, paired within adjacent time buckets only, or a rare entity);
-   oversized blocks are skipped. No all-pairs comparison.
+   oversized blocks are skipped, and keys no other article holds are not
+   emitted. No all-pairs comparison.
 4. ``ScoreBlocks`` / ``DistinctEdges``: the pairs of each block are scored
    where the block is grouped (each article's features travel once per block
-   key, not once per pair); a pair found in several blocks is kept once.
+   key, not once per pair, packed as a few byte strings by
+   ``core.blockscore``, which scores a whole block with numpy); a pair found
+   in several blocks is kept once.
 5. ``Components``: union-find over scored edges (a small, global step).
 6. ``GroupComponents`` / ``AverageLink``: each component's edges, and once per
    member its order and earlier story (edges carry ids and scores only), then
@@ -33,6 +36,7 @@ from collections import Counter
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from core.blockscore import pack_entry, score_block
 from core.clustering import (
     ClusterConfig,
     average_link,
@@ -41,7 +45,6 @@ from core.clustering import (
     content_tokens,
     empty_features,
     entity_keys,
-    score_block,
     story_features,
     story_node,
 )
@@ -96,23 +99,22 @@ class StoryFeaturesFn(beam.DoFn):
         yield article["id"], features
 
 
-# What scoring reads of an article's features (order and earlier story reach average-link by another path,
-# once per article rather than once per block).
-_SCORED_FIELDS = ("id", "date", "days", "vec", "ents", "rare", "persons")
-
-
 def _block_entries(keyed, stats: dict, config: ClusterConfig):
-    """``(id, features)`` in; ``(block key, scored features)`` for each block the article joins out."""
+    """``(id, features)`` in; ``(block key, packed entry)`` for each block the article joins out.
+
+    The entry (``core.blockscore.pack_entry``) holds only what scoring reads, as a few byte strings: order and
+    earlier story reach average-link by another path, once per article rather than once per block.
+    """
     _, features = keyed
     keys = block_keys(features, stats["df"], stats["edf"], config)
     if keys:
-        scored = {field: features[field] for field in _SCORED_FIELDS}
+        entry = pack_entry(features, config)
         for key in keys:
-            yield key, scored
+            yield key, entry
 
 
 class ScoreBlockFn(beam.DoFn):
-    """``(block key, [features])`` in; the block's scored edges ``(id_a, id_b, score)`` out."""
+    """``(block key, [packed entries])`` in; the block's scored edges ``(id_a, id_b, score)`` out."""
 
     def __init__(self, config: ClusterConfig):
         self.config = config

@@ -80,6 +80,10 @@ class NormalizeArticles(beam.PTransform):
         self.config = config
 
     def expand(self, raw_articles):
-        return raw_articles | "Normalize" >> beam.ParDo(NormalizeFn(self.config)).with_outputs(
-            DEAD_LETTER, main="articles"
+        return (
+            raw_articles
+            # One JSONL file of many records is parsed by one worker; normalising them (language identification
+            # above all) costs many times the parse, so the records are spread over all workers first.
+            | "SpreadRecords" >> beam.Reshuffle()
+            | "Normalize" >> beam.ParDo(NormalizeFn(self.config)).with_outputs(DEAD_LETTER, main="articles")
         )
