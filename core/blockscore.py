@@ -30,6 +30,7 @@ SCALE = 1_000_000  # feature weights are rounded to 6 decimals
 RARE = 1  # entity flag: named in at most ``rare_entity_df`` articles (time boost)
 RARE_PERSON = 2  # entity flag: a person named in at most ``rare_person_df`` articles (damping waiver)
 _FAR = 10**9  # an interval bound no real day reaches (days are proleptic ordinals, about 7.4 × 10⁵)
+_GAP_CELLS = 1 << 20  # interval comparisons per chunk when measuring days apart (8 MB per int64 array)
 
 
 def key_hash(key: str) -> int:
@@ -83,14 +84,13 @@ def _days_apart(members: list[tuple], first: np.ndarray, second: np.ndarray) -> 
         for col, (start, end) in enumerate(member[2]):
             lo[row, col], hi[row, col] = start, end
     dated = np.array([bool(m[2]) for m in members])
-    gap = np.maximum(
-        0,
-        np.maximum(
-            lo[second][:, None, :] - hi[first][:, :, None],
-            lo[first][:, :, None] - hi[second][:, None, :],
-        ),
-    )
-    return gap.min(axis=(1, 2)), dated[first] & dated[second]
+    days = np.empty(len(first), dtype=np.int64)
+    step = max(1, _GAP_CELLS // (width * width))  # pairs per chunk: an article may name many days
+    for start in range(0, len(first), step):
+        a, b = first[start : start + step], second[start : start + step]
+        gap = np.maximum(lo[b][:, None, :] - hi[a][:, :, None], lo[a][:, :, None] - hi[b][:, None, :])
+        days[start : start + step] = np.maximum(0, gap).min(axis=(1, 2))
+    return days, dated[first] & dated[second]
 
 
 def score_block(key: str, members: list[tuple], config: ClusterConfig) -> tuple[list[tuple[str, str, float]], int, int]:

@@ -81,3 +81,15 @@ def test_key_hash_is_stable():
     """Hashes travel between workers and runs: they must not depend on Python's hash seed."""
     assert key_hash("bali") == 0x9BC73AA05E63A632  # blake2b, 8 bytes, little-endian
     assert key_hash("Bali") != key_hash("bali")
+
+
+def test_days_apart_in_chunks_gives_the_same_edges(monkeypatch):
+    """Pairs are measured in chunks so that articles naming many days cannot blow up memory; chunk size must
+    not change a score."""
+    rng = random.Random(5)
+    config = ClusterConfig()
+    blocks = [[_features(rng, i) for i in range(rng.randint(2, 12))] for _ in range(30)]
+    whole = [score_block("e:org:o1", [pack_entry(m, config) for m in b], config) for b in blocks]
+    monkeypatch.setattr("core.blockscore._GAP_CELLS", 1)  # one pair per chunk
+    assert [score_block("e:org:o1", [pack_entry(m, config) for m in b], config) for b in blocks] == whole
+    assert sum(len(edges) for edges, _, _ in whole) > 20
