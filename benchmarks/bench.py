@@ -150,8 +150,13 @@ def main(argv: list[str] | None = None) -> int:
             out = folder / f"out{workers}"
             wall, peak, peak_process, peak_pss = run_newsbeam([*common, "--output", str(out), *extra])
             manifest = orjson.loads((out / "manifest.json").read_bytes())
-            rows[workers] = {"wall": wall, "peak": peak, "peak_process": peak_process, "peak_pss": peak_pss}
-            rows[workers]["manifest"] = manifest
+            rows[workers] = {
+                "wall": wall,
+                "peak": peak,
+                "peak_process": peak_process,
+                "peak_pss": peak_pss,
+                "manifest": manifest,
+            }
         texts, words = ner_texts(folder / "out1")
         for workers in modes:
             rows[workers]["raw"] = raw_ner(texts, workers, args.model)

@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N records only")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (multi_processing) when > 1")
     args = parser.parse_args(argv)
-    extra = ["--direct_running_mode=multi_processing", f"--direct_num_workers={args.workers}"]
+    workers = ["--direct_running_mode=multi_processing", f"--direct_num_workers={args.workers}"]
+    extra = workers if args.workers > 1 else []
 
     from pipeline.cli import main as newsbeam
 
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         run = ["run", "--input", str(source), "--reference_date", "2026-11-23", "--output", str(folder / "out")]
         start = time.perf_counter()
         with StageMemory() as stages:
-            code = newsbeam(run + (extra if args.workers > 1 else []))
+            code = newsbeam([*run, *extra])
         wall = time.perf_counter() - start
     print(f"\nwall {wall:.1f} s; peak RSS of the runner process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")  # fmt: skip
     print("peak RSS MB: runner process, largest worker process, whole tree; CPU s: runner, workers")
