@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pipeline.allocator import tune_allocator
 from pipeline.logs import configure_logging
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_DEAD_LETTERS, EXIT_LOCKED = 0, 1, 2, 3, 4
@@ -205,6 +206,7 @@ def _rebuild_state(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     configure_logging("--verbose" in argv)  # before Beam is imported: it logs through the root logger
+    tune_allocator()  # before the pipeline allocates, and before any worker process starts
     parser = _parser()
     args, beam_args = parser.parse_known_args(argv)
     if args.command == "schema":

@@ -8,19 +8,22 @@ ClusterStories, step by step (the logic is in ``core.clustering``):
 3. ``BlockKeys`` / ``GroupBlocks``: candidate pairs share a block (a rare top
    term, paired within adjacent time buckets only, or a rare entity);
    oversized blocks are skipped, and keys no other article holds are not
-   emitted. No all-pairs comparison.
+   emitted. No all-pairs comparison. Blocks group article ids only; each
+   blocked article's features are packed once (a tagged output of
+   ``BlockKeys``: a few byte strings, ``core.blockscore.pack_entry``) and
+   reach the scorers as a side input.
 4. ``ScoreBlocks`` / ``DistinctEdges``: the pairs of each block are scored
-   where the block is grouped (each article's features travel once per block
-   key, not once per pair, packed as a few byte strings by
-   ``core.blockscore``, which scores a whole block with numpy); a pair found
-   in several blocks is kept once.
+   where the block is grouped (``core.blockscore`` scores a whole block with
+   numpy); a pair found in several blocks is kept once.
 5. ``Components``: union-find over scored edges (a small, global step).
 6. ``GroupComponents`` / ``AverageLink``: each component's edges, and once per
-   member its order and earlier story (edges carry ids and scores only), then
+   member its order and earlier story (``Nodes``: edges carry ids and scores
+   only, and the features are not read again), then
    average-link clustering; each story's id derives from its earliest member
    (``core.stories.story_id_for``).
-7. ``AssignStories``: every article gets its story id; an article with no
-   edge is a story of its own.
+7. ``AssignStories``: every article gets its story id from the story ids by
+   article id, a side input (so whole articles are not shuffled again); an
+   article with no edge is a story of its own.
 
 With ``priors`` (state records of earlier runs' articles that still have
 text), those articles take part in the statistics, blocking and scoring, but
@@ -50,7 +53,7 @@ from core.clustering import (
 )
 from core.state import as_prior, is_prior, is_replaced
 from core.stories import build_story, story_id_for, story_member, story_partition
-from transforms.common import NAMESPACE, ListPerWindow
+from transforms.common import NAMESPACE, DictPerWindow, ListPerWindow
 
 
 class CorpusStatsFn(beam.CombineFn):
@@ -99,31 +102,38 @@ class StoryFeaturesFn(beam.DoFn):
         yield article["id"], features
 
 
-def _block_entries(keyed, stats: dict, config: ClusterConfig):
-    """``(id, features)`` in; ``(block key, packed entry)`` for each block the article joins out.
+ENTRIES = "entries"
+
+
+def _block_keys(keyed, stats: dict, config: ClusterConfig):
+    """``(id, features)`` in; ``(block key, id)`` for each block the article joins out, and, tagged ``entries``,
+    its packed block entry ``(id, entry)`` once if it joins any.
 
     The entry (``core.blockscore.pack_entry``) holds only what scoring reads, as a few byte strings: order and
-    earlier story reach average-link by another path, once per article rather than once per block.
+    earlier story reach average-link by another path. It travels once per article, as a side input of
+    ``ScoreBlocks``, rather than once per block: an article joins about eight blocks, and the blocks' shuffle
+    was the largest the runner held.
     """
-    _, features = keyed
+    article_id, features = keyed
     keys = block_keys(features, stats["df"], stats["edf"], config)
     if keys:
-        entry = pack_entry(features, config)
+        yield beam.pvalue.TaggedOutput(ENTRIES, (article_id, pack_entry(features, config)))
         for key in keys:
-            yield key, entry
+            yield key, article_id
 
 
 class ScoreBlockFn(beam.DoFn):
-    """``(block key, [packed entries])`` in; the block's scored edges ``(id_a, id_b, score)`` out."""
+    """``(block key, [article ids])`` and the packed entries by id (side input) in; the block's scored edges
+    ``(id_a, id_b, score)`` out."""
 
     def __init__(self, config: ClusterConfig):
         self.config = config
         self.scored = Metrics.counter(NAMESPACE, "story_pairs_scored")
         self.skipped = Metrics.counter(NAMESPACE, "story_blocks_skipped")
 
-    def process(self, keyed):
-        key, members = keyed
-        edges, scored, skipped = score_block(key, list(members), self.config)
+    def process(self, keyed, entries: dict):
+        key, ids = keyed
+        edges, scored, skipped = score_block(key, [entries[i] for i in ids], self.config)
         self.scored.inc(scored)
         self.skipped.inc(skipped)
         yield from edges
@@ -137,11 +147,10 @@ def _key_by_component(edge: tuple, roots: dict) -> tuple[str, tuple]:
     return roots[edge[0]], edge
 
 
-def _node_by_component(keyed, roots: dict):
-    """``(id, features)`` in; ``(component, node)`` out for an article with at least one edge."""
-    article_id, features = keyed
-    if article_id in roots:
-        yield roots[article_id], story_node(features)
+def _node_by_component(node: tuple, roots: dict):
+    """A node ``(id, order, story)`` in; ``(component, node)`` out for an article with at least one edge."""
+    if node[0] in roots:
+        yield roots[node[0]], node
 
 
 def _cluster_component(keyed, threshold: float):
@@ -161,15 +170,11 @@ def _cluster_component(keyed, threshold: float):
                 yield member, story_id
 
 
-def _assign(keyed):
-    article_id, grouped = keyed
-    stories = list(grouped["story"])
-    for article in grouped["article"]:
-        if is_prior(article):
-            continue
-        out = dict(article)
-        out["story_id"] = stories[0] if stories else story_id_for(article_id)
-        yield out
+def _assign(article: dict, stories: dict):
+    """An article and the story ids by article id (side input) in; the article with ``story_id`` out (an article
+    with no edge is a story of its own; an earlier run's article is not output)."""
+    if not is_prior(article):
+        yield {**article, "story_id": stories.get(article["id"]) or story_id_for(article["id"])}
 
 
 class ClusterStories(beam.PTransform):
@@ -196,11 +201,12 @@ class ClusterStories(beam.PTransform):
             articles | "CorpusStats" >> beam.CombineGlobally(CorpusStatsFn()).without_defaults()
         )
         features = articles | "StoryFeatures" >> beam.ParDo(StoryFeaturesFn(config), stats)
+        blocked = features | "BlockKeys" >> beam.FlatMap(_block_keys, stats, config).with_outputs(ENTRIES, main="keys")
+        entries = blocked[ENTRIES] | "EntriesById" >> DictPerWindow()
         edges = (
-            features
-            | "BlockKeys" >> beam.FlatMap(_block_entries, stats, config)
+            blocked.keys
             | "GroupBlocks" >> beam.GroupByKey()
-            | "ScoreBlocks" >> beam.ParDo(ScoreBlockFn(config))
+            | "ScoreBlocks" >> beam.ParDo(ScoreBlockFn(config), beam.pvalue.AsSingleton(entries, default_value={}))
             | "DistinctEdges" >> beam.Distinct()
         )
         roots = edges | "AllEdges" >> ListPerWindow() | "Components" >> beam.FlatMap(_component_roots)
@@ -208,16 +214,17 @@ class ClusterStories(beam.PTransform):
         assignment = (
             {
                 "edges": edges | "KeyByComponent" >> beam.Map(_key_by_component, components),
-                "nodes": features | "NodesByComponent" >> beam.FlatMap(_node_by_component, components),
+                "nodes": (
+                    features
+                    | "Nodes" >> beam.Map(lambda keyed: story_node(keyed[1]))
+                    | "NodesByComponent" >> beam.FlatMap(_node_by_component, components)
+                ),
             }
             | "GroupComponents" >> beam.CoGroupByKey()
             | "AverageLink" >> beam.FlatMap(_cluster_component, config.threshold)
         )
-        return (
-            {"article": articles | "KeyById" >> beam.Map(lambda a: (a["id"], a)), "story": assignment}
-            | "JoinStories" >> beam.CoGroupByKey()
-            | "AssignStories" >> beam.FlatMap(_assign)
-        )
+        stories = beam.pvalue.AsSingleton(assignment | "StoriesById" >> DictPerWindow(), default_value={})
+        return articles | "AssignStories" >> beam.FlatMap(_assign, stories)
 
 
 STORY_DELETES = "story_deletes"

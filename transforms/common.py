@@ -27,6 +27,37 @@ class ListPerWindow(beam.PTransform):
         return pcoll | "Combine" >> beam.CombineGlobally(beam.combiners.ToListCombineFn()).without_defaults()
 
 
+class _DictCombineFn(beam.CombineFn):
+    def create_accumulator(self) -> dict:
+        return {}
+
+    def add_input(self, acc: dict, pair: tuple) -> dict:
+        acc[pair[0]] = pair[1]
+        return acc
+
+    def merge_accumulators(self, accumulators) -> dict:
+        merged = {}
+        for acc in accumulators:
+            merged.update(acc)
+        return merged
+
+    def extract_output(self, acc: dict) -> dict:
+        return acc
+
+
+class DictPerWindow(beam.PTransform):
+    """``(key, value)`` pairs with distinct keys in; one dict of each window's pairs out (none for a window
+    without elements: read it with ``AsSingleton(..., default_value={})``), for a side input.
+
+    Unlike ``AsDict`` straight on the pairs, the dict is complete only once its
+    window's pairs are all in, which a streaming pipeline needs when the pairs
+    come element by element rather than from a GroupByKey.
+    """
+
+    def expand(self, pcoll):
+        return pcoll | "Combine" >> beam.CombineGlobally(_DictCombineFn()).without_defaults()
+
+
 def _attach_features(keyed, group: str):
     """``(id, {group: [items], "features": [f]})`` in; ``(item, f)`` for every item of ``group`` out."""
     _, grouped = keyed
