@@ -5,8 +5,8 @@ has freed: every thread that allocates gets its own arena (up to eight per
 core; the runner and the SDK workers run many gRPC threads), and once a large
 buffer is freed glibc raises its mmap threshold, so later large buffers, such
 as the encoded element streams between the runner and its workers, come from
-the heap and fragment it. Two settings stop that, at no measured cost in speed
-(README, Performance):
+the heap and fragment it. Two settings stop that; what they cost in speed was
+within this machine's noise (at most about 5% on raw NER; README, Performance):
 
 * ``MALLOC_ARENA_MAX=2``: at most two arenas per process;
 * ``MALLOC_MMAP_THRESHOLD_=4194304``: a block of 4 MiB or more is always its

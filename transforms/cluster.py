@@ -111,8 +111,8 @@ def _block_keys(keyed, stats: dict, config: ClusterConfig):
 
     The entry (``core.blockscore.pack_entry``) holds only what scoring reads, as a few byte strings: order and
     earlier story reach average-link by another path. It travels once per article, as a side input of
-    ``ScoreBlocks``, rather than once per block: an article joins about eight blocks, and the blocks' shuffle
-    was the largest the runner held.
+    ``ScoreBlocks``, rather than once per block: an article joins 8.8 blocks on average (Reuters), and the
+    blocks' shuffle was the largest the runner held.
     """
     article_id, features = keyed
     keys = block_keys(features, stats["df"], stats["edf"], config)

@@ -28,6 +28,8 @@ class ListPerWindow(beam.PTransform):
 
 
 class _DictCombineFn(beam.CombineFn):
+    """``(key, value)`` pairs in; one dict out (keys are distinct, so merge order does not matter)."""
+
     def create_accumulator(self) -> dict:
         return {}
 
@@ -49,9 +51,10 @@ class DictPerWindow(beam.PTransform):
     """``(key, value)`` pairs with distinct keys in; one dict of each window's pairs out (none for a window
     without elements: read it with ``AsSingleton(..., default_value={})``), for a side input.
 
-    Unlike ``AsDict`` straight on the pairs, the dict is complete only once its
-    window's pairs are all in, which a streaming pipeline needs when the pairs
-    come element by element rather than from a GroupByKey.
+    The combine fires once per window with all of the window's pairs, like the
+    other per-window global steps. An ``AsDict`` straight on ``BlockKeys``'
+    element-by-element output was read too early in the streaming test
+    (BundleBasedDirectRunner): a block met an article id the dict did not hold yet.
     """
 
     def expand(self, pcoll):
