@@ -27,26 +27,6 @@ class ListPerWindow(beam.PTransform):
         return pcoll | "Combine" >> beam.CombineGlobally(beam.combiners.ToListCombineFn()).without_defaults()
 
 
-class _DictCombineFn(beam.CombineFn):
-    """``(key, value)`` pairs in; one dict out (keys are distinct, so merge order does not matter)."""
-
-    def create_accumulator(self) -> dict:
-        return {}
-
-    def add_input(self, acc: dict, pair: tuple) -> dict:
-        acc[pair[0]] = pair[1]
-        return acc
-
-    def merge_accumulators(self, accumulators) -> dict:
-        merged = {}
-        for acc in accumulators:
-            merged.update(acc)
-        return merged
-
-    def extract_output(self, acc: dict) -> dict:
-        return acc
-
-
 class DictPerWindow(beam.PTransform):
     """``(key, value)`` pairs with distinct keys in; one dict of each window's pairs out (none for a window
     without elements: read it with ``AsSingleton(..., default_value={})``), for a side input.
@@ -58,7 +38,7 @@ class DictPerWindow(beam.PTransform):
     """
 
     def expand(self, pcoll):
-        return pcoll | "Combine" >> beam.CombineGlobally(_DictCombineFn()).without_defaults()
+        return pcoll | "Combine" >> beam.CombineGlobally(beam.combiners.ToDictCombineFn()).without_defaults()
 
 
 def _attach_features(keyed, group: str):
