@@ -75,8 +75,16 @@ def signature(shingle_hashes: np.ndarray, config: DedupConfig, perms=None) -> np
     a, b = perms if perms is not None else permutations(config)
     if shingle_hashes.size == 0:
         return np.full(config.num_perm, _MAX32, dtype=np.uint64)
-    hashed = (np.outer(a, shingle_hashes) + b[:, None]) % _MERSENNE & _MAX32
+    hashed = _mod_mersenne(np.outer(a, shingle_hashes) + b[:, None]) & _MAX32
     return hashed.min(axis=1)
+
+
+def _mod_mersenne(x: np.ndarray) -> np.ndarray:
+    """``x % (2⁶¹ − 1)`` for uint64 ``x`` without a division: ``x = hi·2⁶¹ + lo ≡ hi + lo``, and ``hi + lo`` is
+    below 2 × (2⁶¹ − 1), so at most one subtraction is left. (``a·h + b`` with ``a, h, b < 2³²`` stays below 2⁶⁴.)
+    """
+    folded = (x & _MERSENNE) + (x >> np.uint64(61))
+    return np.where(folded >= _MERSENNE, folded - _MERSENNE, folded)
 
 
 def band_keys(sig: np.ndarray, config: DedupConfig) -> list[str]:

@@ -31,6 +31,7 @@ MAX_INTERVALS = 16
 _MONTH_NAME = r"(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 _MONTH_DAY = re.compile(rf"\b{_MONTH_NAME}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!:)(?:,?\s+(\d{{4}})\b)?")
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_NAME}\b\.?(?:,?\s+(\d{{4}})\b)?")
+_ANY_MONTH = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)")  # every pattern starts one
 _MONTH_ONLY = re.compile(
     rf"\b(?:(?:[Ii]n|[Ll]ast|[Ee]arly|[Ll]ate|[Mm]id-?|[Ss]ince|[Uu]ntil|[Bb]y)\s+{_MONTH_NAME}\b(?!\.?\s+\d)"
     rf"|\b{_MONTH_NAME}\.?,?\s+(\d{{4}})\b)"
@@ -93,8 +94,9 @@ def referenced_days(text: str, published_date: str | None, max_back_days: int = 
         add_day(*match.group(2, 1, 3))
         return " "
 
-    # full dates first, and taken out so that "14 January 2016" does not also count as the whole month
-    rest = _DAY_MONTH.sub(day_month, _MONTH_DAY.sub(month_day, text))
+    # full dates first, and taken out so that "14 January 2016" does not also count as the whole month; a text
+    # naming no month (half of Reuters') skips the three patterns
+    rest = _DAY_MONTH.sub(day_month, _MONTH_DAY.sub(month_day, text)) if _ANY_MONTH.search(text) else ""
     for bare, named, year in _MONTH_ONLY.findall(rest):
         month = _month_number(bare or named)
         if year:

@@ -24,7 +24,15 @@ from core.clustering import (
     time_bucket,
 )
 from core.entities import EntityConfig
-from core.minhash import DedupConfig, figures_contained, jaccard, near_duplicate, numbers_in, shingles
+from core.minhash import (
+    DedupConfig,
+    _mod_mersenne,
+    figures_contained,
+    jaccard,
+    near_duplicate,
+    numbers_in,
+    shingles,
+)
 from core.normalize import NormalizeConfig
 from core.state import REPLACED
 from core.stories import story_id_for
@@ -66,6 +74,14 @@ def test_shingles_and_jaccard():
     b = shingles("the quick brown fox jumps over the lazy cat today", 3)
     assert a.dtype == np.uint64 and len(a) == 8
     assert 0.3 < jaccard(a, b) < 1.0 and jaccard(a, a) == 1.0
+
+
+def test_mersenne_fold_equals_the_remainder():
+    # signature() folds instead of dividing; the folded value must be the remainder for every uint64 it can meet
+    edges = [0, 1, 2**61 - 2, 2**61 - 1, 2**61, 2**62 - 1, 2**62, 2**63, 2**64 - 2, 2**64 - 1]
+    rng = np.random.default_rng(7)
+    x = np.concatenate([np.array(edges, dtype=np.uint64), rng.integers(0, 2**64, 100_000, dtype=np.uint64)])
+    assert np.array_equal(_mod_mersenne(x), x % np.uint64(2**61 - 1))
 
 
 def test_figures_must_be_contained():

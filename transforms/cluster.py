@@ -12,10 +12,14 @@ ClusterStories, step by step (the logic is in ``core.clustering``):
    blocked article's features are packed once (a tagged output of
    ``BlockKeys``: a few byte strings, ``core.blockscore.pack_entry``) and
    reach the scorers as a side input.
-4. ``ScoreBlocks`` / ``DistinctEdges``: the pairs of each block are scored
-   where the block is grouped (``core.blockscore`` scores a whole block with
-   numpy); a pair found in several blocks is kept once.
-5. ``Components``: union-find over scored edges (a small, global step).
+4. ``ScoreBlocks``: the pairs of each block are scored where the block is
+   grouped (``core.blockscore`` scores a whole block with numpy); each block's
+   edges leave as one list, not one element per edge.
+5. ``AllEdges`` / ``Components``: the edges of all blocks, a pair found in
+   several blocks kept once (``DistinctEdgesFn``, combined per bundle first),
+   then union-find over them (a small, global step) that sends each
+   component's edges on as one element and each node's component as a side
+   input.
 6. ``GroupComponents`` / ``AverageLink``: each component's edges, and once per
    member its order and earlier story (``Nodes``: edges carry ids and scores
    only, and the features are not read again), then
@@ -38,6 +42,7 @@ from collections import Counter
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from threadpoolctl import threadpool_limits
 
 from core.blockscore import pack_entry, score_block
 from core.clustering import (
@@ -53,7 +58,7 @@ from core.clustering import (
 )
 from core.state import as_prior, is_prior, is_replaced
 from core.stories import build_story, story_id_for, story_member, story_partition
-from transforms.common import NAMESPACE, DictPerWindow, ListPerWindow
+from transforms.common import NAMESPACE, DictPerWindow
 
 
 class CorpusStatsFn(beam.CombineFn):
@@ -124,27 +129,71 @@ def _block_keys(keyed, stats: dict, config: ClusterConfig):
 
 class ScoreBlockFn(beam.DoFn):
     """``(block key, [article ids])`` and the packed entries by id (side input) in; the block's scored edges
-    ``(id_a, id_b, score)`` out."""
+    ``(id_a, id_b, score)`` out, as one list (none if the block has no edge).
+
+    One element per block, not per edge: Reuters' 37,801 blocks give 422,945 edges, and each element costs
+    Beam more than scoring its pair does."""
 
     def __init__(self, config: ClusterConfig):
         self.config = config
         self.scored = Metrics.counter(NAMESPACE, "story_pairs_scored")
         self.skipped = Metrics.counter(NAMESPACE, "story_blocks_skipped")
 
+    def setup(self):
+        # A block's matrix product is small; with OpenBLAS's default of one thread per core, the threads of two
+        # workers on two cores waited on each other and scoring took twice the CPU (README, Performance).
+        # The limit holds for this worker process; spaCy's NER does its matrix work in blis, not here.
+        threadpool_limits(limits=1, user_api="blas")
+
     def process(self, keyed, entries: dict):
         key, ids = keyed
         edges, scored, skipped = score_block(key, [entries[i] for i in ids], self.config)
         self.scored.inc(scored)
         self.skipped.inc(skipped)
-        yield from edges
+        if edges:
+            yield edges
 
 
-def _component_roots(edges: list[tuple]) -> list[tuple[str, str]]:
-    return sorted(connected_components([(a, b) for a, b, *_ in edges]).items())
+class DistinctEdgesFn(beam.CombineFn):
+    """Lists of edges ``(id_a, id_b, score)`` in; all distinct edges, sorted, out.
+
+    A pair found in several blocks gets the same score in each (it depends on the two articles only), so
+    equal tuples are one edge. The set is built per bundle first (the combine is lifted), so the copies do
+    not travel to the global step.
+    """
+
+    def create_accumulator(self) -> set:
+        return set()
+
+    def add_input(self, acc: set, edges: list[tuple]) -> set:
+        acc.update(edges)
+        return acc
+
+    def merge_accumulators(self, accumulators) -> set:
+        merged = set()
+        for acc in accumulators:
+            merged |= acc
+        return merged
+
+    def extract_output(self, acc: set) -> list[tuple]:
+        return sorted(acc)
 
 
-def _key_by_component(edge: tuple, roots: dict) -> tuple[str, tuple]:
-    return roots[edge[0]], edge
+ROOTS = "roots"
+
+
+def _split_components(edges: list[tuple]):
+    """All distinct edges (of a window) in; ``(component, [its edges])`` per component out, and, tagged
+    ``roots``, ``(node, component)`` for every node with an edge; a component is named by its smallest node id.
+    """
+    roots = connected_components([(a, b) for a, b, _ in edges])
+    by_component: dict[str, list[tuple]] = {}
+    for edge in edges:
+        by_component.setdefault(roots[edge[0]], []).append(edge)
+    for component in sorted(by_component):
+        yield component, by_component[component]
+    for node in sorted(roots):
+        yield beam.pvalue.TaggedOutput(ROOTS, (node, roots[node]))
 
 
 def _node_by_component(node: tuple, roots: dict):
@@ -154,15 +203,16 @@ def _node_by_component(node: tuple, roots: dict):
 
 
 def _cluster_component(keyed, threshold: float):
-    """``(component, {"edges": [edges], "nodes": [nodes]})`` in; ``(article_id, story_id)`` for each article of
-    the component out."""
+    """``(component, {"edges": [[its edges]], "nodes": [nodes]})`` in; ``(article_id, story_id)`` for each
+    article of the component out."""
     _, grouped = keyed
+    edges = [edge for part in grouped["edges"] for edge in part]
     order, fixed = {}, {}
     for article_id, article_order, story in grouped["nodes"]:
         order[article_id] = article_order
         if story is not None:
             fixed[article_id] = story
-    for members in average_link(list(grouped["edges"]), threshold, fixed):
+    for members in average_link(edges, threshold, fixed):
         earlier = sorted({fixed[m] for m in members if m in fixed})
         story_id = earlier[0] if earlier else story_id_for(min(members, key=lambda m: order[m]))
         for member in members:
@@ -203,17 +253,17 @@ class ClusterStories(beam.PTransform):
         features = articles | "StoryFeatures" >> beam.ParDo(StoryFeaturesFn(config), stats)
         blocked = features | "BlockKeys" >> beam.FlatMap(_block_keys, stats, config).with_outputs(ENTRIES, main="keys")
         entries = blocked[ENTRIES] | "EntriesById" >> DictPerWindow()
-        edges = (
+        split = (
             blocked.keys
             | "GroupBlocks" >> beam.GroupByKey()
             | "ScoreBlocks" >> beam.ParDo(ScoreBlockFn(config), beam.pvalue.AsSingleton(entries, default_value={}))
-            | "DistinctEdges" >> beam.Distinct()
+            | "AllEdges" >> beam.CombineGlobally(DistinctEdgesFn()).without_defaults()
+            | "Components" >> beam.FlatMap(_split_components).with_outputs(ROOTS, main="edges")
         )
-        roots = edges | "AllEdges" >> ListPerWindow() | "Components" >> beam.FlatMap(_component_roots)
-        components = beam.pvalue.AsDict(roots)
+        components = beam.pvalue.AsSingleton(split[ROOTS] | "RootsById" >> DictPerWindow(), default_value={})
         assignment = (
             {
-                "edges": edges | "KeyByComponent" >> beam.Map(_key_by_component, components),
+                "edges": split.edges,
                 "nodes": (
                     features
                     | "Nodes" >> beam.Map(lambda keyed: story_node(keyed[1]))
