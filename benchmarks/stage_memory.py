@@ -45,6 +45,8 @@ class StageMemory:
         self.seconds: dict[str, float] = {}
         self.cpu: dict[str, list[float]] = {}  # stage → [runner, workers] CPU seconds
         self._me = psutil.Process()
+        self._children_cache: list[psutil.Process] = []
+        self._children_listed = -1.0
         self._stop = threading.Event()
 
     @staticmethod
@@ -53,7 +55,10 @@ class StageMemory:
             return int(statm.read().split()[1]) * resource.getpagesize()
 
     def _children(self) -> list[psutil.Process]:
-        return self._me.children(recursive=True)
+        """The runner's descendants, listed again at most once a second (listing walks all of /proc)."""
+        if time.monotonic() >= self._children_listed + 1.0:
+            self._children_cache, self._children_listed = self._me.children(recursive=True), time.monotonic()
+        return self._children_cache
 
     def _workers_cpu(self) -> float:
         total = 0.0
