@@ -13,7 +13,8 @@ Prints one table:
   whole process tree (and its peak PSS, which counts pages the processes share,
   such as the libraries they all load, once rather than once per process), and
   CPU seconds per stage (Beam's execution-time metrics);
-* the ratio newsbeam / raw NER at equal process count;
+* the ratio newsbeam / raw NER at equal process count, and the difference in
+  seconds (what everything but the model costs: other stages, start-up, commit);
 * ``newsbeam run`` on ``seeds/``: process wall time and the pipeline's fixed cost.
 """
 
@@ -193,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     line("newsbeam articles/s", [f"{counts['records_read'] / rows[w]['wall']:,.1f}" for w in modes])
     line("newsbeam words/s", [f"{words / rows[w]['wall']:,.0f}" for w in modes])
     line("newsbeam / raw NER", [f"{rows[w]['raw'] / rows[w]['wall']:.2f}" for w in modes])
+    line("newsbeam wall - raw NER s", [f"{rows[w]['wall'] - rows[w]['raw']:.1f}" for w in modes])
     line("peak RSS, process tree MB", [f"{rows[w]['peak'] / 2**20:,.0f}" for w in modes])
     line("peak PSS, process tree MB", [f"{rows[w]['peak_pss'] / 2**20:,.0f}" for w in modes])
     line("peak RSS, largest process MB", [f"{rows[w]['peak_process'] / 2**20:,.0f}" for w in modes])
