@@ -154,26 +154,18 @@ class ScoreBlockFn(beam.DoFn):
             yield edges
 
 
-class DistinctEdgesFn(beam.CombineFn):
-    """Lists of edges ``(id_a, id_b, score)`` in; all distinct edges, sorted, out.
+class DistinctEdgesFn(beam.combiners.ToSetCombineFn):
+    """Lists of edges ``(id_a, id_b, score)`` in; all distinct edges, sorted, out (Beam's set combine, fed a
+    block's list at a time).
 
     A pair found in several blocks gets the same score in each (it depends on the two articles only), so
     equal tuples are one edge. The set is built per bundle first (the combine is lifted), so the copies do
     not travel to the global step.
     """
 
-    def create_accumulator(self) -> set:
-        return set()
-
     def add_input(self, acc: set, edges: list[tuple]) -> set:
         acc.update(edges)
         return acc
-
-    def merge_accumulators(self, accumulators) -> set:
-        merged = set()
-        for acc in accumulators:
-            merged |= acc
-        return merged
 
     def extract_output(self, acc: set) -> list[tuple]:
         return sorted(acc)
