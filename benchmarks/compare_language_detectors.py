@@ -46,7 +46,7 @@ def detectors() -> dict:
     """name → (detect function, seconds to build it)."""
     found = {}
     t0 = time.perf_counter()
-    # The model and settings transforms.normalize.LanguageIdentifier uses (imported directly so this script
+    # The model and settings core.language.LanguageIdentifier uses (imported directly so this script
     # also runs in a scratch environment without Beam).
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 

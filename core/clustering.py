@@ -105,7 +105,11 @@ def idf(df: int, n: int) -> float:
 
 def tfidf_vector(tokens: list[str], df: dict[str, int], n: int, keep: int | None = None) -> dict[str, float]:
     """L2-normalised sublinear TF-IDF vector of the ``keep`` heaviest terms, rounded for platform-independent sums."""
-    counts = Counter(tokens)
+    return tfidf_weights(Counter(tokens), df, n, keep)
+
+
+def tfidf_weights(counts: dict[str, int], df: dict[str, int], n: int, keep: int | None = None) -> dict[str, float]:
+    """``tfidf_vector`` from term counts (in order of first occurrence, as ``Counter`` lists them)."""
     vec = {w: (1 + math.log(c)) * idf(df.get(w, 0), n) for w, c in counts.items()}
     if keep is not None and len(vec) > keep:
         vec = dict(sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[:keep])
@@ -122,24 +126,50 @@ def _identity(article: dict) -> dict:
     }
 
 
-def story_features(article: dict, df: dict[str, int], edf: dict[str, int], n: int, config: ClusterConfig) -> dict:
-    """The compact record clustering works on (picklable, JSON-friendly)."""
-    tokens = content_tokens(article, config.lead_terms, config.lead_weight)
-    entities = entity_keys(article)
+_IDENTITY = ("id", "order", "date", "story")
+
+
+def article_terms(article: dict, config: ClusterConfig) -> dict:
+    """What story features take from one article, before any corpus statistics (picklable, JSON-friendly):
+    its identity, the counts of its lead-weighted content tokens, its entity and person keys and the days it
+    covers. Computed where the article is (after entity recognition), so the corpus-wide step reads this
+    rather than the whole article."""
     return {
         **_identity(article),
+        "counts": dict(Counter(content_tokens(article, config.lead_terms, config.lead_weight))),
+        "entities": entity_keys(article),
+        "persons": person_keys(article),
         "days": referenced_days(article["text"], article.get("published_date"), config.reference_max_days),
-        "vec": tfidf_vector(tokens, df, n, config.vector_terms),
-        "ents": {k: round(idf(edf.get(k, 0), n), 6) for k in entities},
-        "rare": [k for k in entities if edf.get(k, 0) <= config.rare_entity_df],
-        "persons": {k: edf.get(k, 0) for k in person_keys(article)},
     }
 
 
-def empty_features(article: dict) -> dict:
-    """Features that join no block: the article becomes a story of its own (the fallback when
-    ``story_features`` fails)."""
-    return {**_identity(article), "days": [], "vec": {}, "ents": {}, "rare": [], "persons": {}}
+def empty_terms(article: dict) -> dict:
+    """Terms that join no block (the fallback when ``article_terms`` fails)."""
+    return {**_identity(article), "counts": {}, "entities": [], "persons": [], "days": []}
+
+
+def features_from_terms(terms: dict, df: dict[str, int], edf: dict[str, int], n: int, config: ClusterConfig) -> dict:
+    """An article's ``article_terms`` and the corpus statistics in; its story features out."""
+    entities = terms["entities"]
+    return {
+        **{k: terms[k] for k in _IDENTITY},
+        "days": terms["days"],
+        "vec": tfidf_weights(terms["counts"], df, n, config.vector_terms),
+        "ents": {k: round(idf(edf.get(k, 0), n), 6) for k in entities},
+        "rare": [k for k in entities if edf.get(k, 0) <= config.rare_entity_df],
+        "persons": {k: edf.get(k, 0) for k in terms["persons"]},
+    }
+
+
+def story_features(article: dict, df: dict[str, int], edf: dict[str, int], n: int, config: ClusterConfig) -> dict:
+    """The compact record clustering works on (picklable, JSON-friendly)."""
+    return features_from_terms(article_terms(article, config), df, edf, n, config)
+
+
+def empty_features(terms: dict) -> dict:
+    """Features that join no block, from an article's terms: the article becomes a story of its own (the
+    fallback when its features fail)."""
+    return {**{k: terms[k] for k in _IDENTITY}, "days": [], "vec": {}, "ents": {}, "rare": [], "persons": {}}
 
 
 def time_bucket(features: dict, config: ClusterConfig) -> int | None:
@@ -271,6 +301,53 @@ def connected_components(edges: list[tuple[str, str]]) -> dict[str, str]:
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
     return {node: find(node) for node in list(parent)}
+
+
+def linkage_components(
+    edges: list[tuple[str, str, float]], threshold: float, fixed: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The parts of the graph that ``average_link`` clusters independently: node → the smallest node id of its
+    part, for every node that could join another.
+
+    Average-link merges two clusters when the average weight between them is ≥ ``threshold``, which needs at
+    least one pair between them weighing ≥ ``threshold``: clusters grow only along such edges. The articles of
+    one earlier story (``fixed``) start as one cluster when they are connected at all, so they are joined too.
+    Average-link over each part's edges gives exactly the clusters it gives over all edges; a node in no part
+    (its edges all light, no story partner) is a cluster of its own either way.
+    """
+    links = [(a, b) for a, b, s in edges if s >= threshold]
+    if fixed:
+        connected = connected_components([(a, b) for a, b, _ in edges])
+        first: dict[tuple[str, str], str] = {}
+        for node in sorted(n for n in connected if n in fixed):
+            partner = first.setdefault((connected[node], fixed[node]), node)
+            if partner != node:
+                links.append((partner, node))
+    return connected_components(links)
+
+
+def linkage_parts(
+    edges: list[tuple[str, str, float]], threshold: float, fixed: dict[str, str] | None = None
+) -> tuple[dict[str, str], dict[str, list[tuple[str, str, float]]]]:
+    """``linkage_components`` and each part's edges: ``(node → part, part → its edges)``.
+
+    Edges between parts are left out. The articles of one earlier story in a part are tied by an edge of
+    weight 0 (sorted pair), so that ``average_link`` sees each of them even when all its own edges lead out
+    of the part: they start as one cluster, whose size counts in every average.
+    """
+    fixed = fixed or {}
+    roots = linkage_components(edges, threshold, fixed)
+    parts: dict[str, list[tuple[str, str, float]]] = {}
+    for edge in edges:
+        root = roots.get(edge[0])
+        if root is not None and root == roots.get(edge[1]):
+            parts.setdefault(root, []).append(edge)
+    first: dict[tuple[str, str], str] = {}
+    for node in sorted(n for n in roots if n in fixed):
+        partner = first.setdefault((roots[node], fixed[node]), node)
+        if partner != node:
+            parts.setdefault(roots[node], []).append((partner, node, 0.0))
+    return roots, parts
 
 
 def average_link(

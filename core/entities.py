@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import NamedTuple
 
@@ -57,9 +57,12 @@ class EntityConfig:
 
 def ascii_fold(text: str) -> str:
     """``'Erdoğan'`` → ``'Erdogan'``."""
+    if text.isascii():
+        return text
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=1 << 14)  # a pure function called several times per span with recurring names
 def alias_key(text: str) -> str:
     """Key for alias tables: ascii, lower case, no punctuation, no leading ``the``."""
     key = ascii_fold(text).lower().replace("’", "'")
@@ -85,6 +88,7 @@ def name_token_key(token: str) -> str:
     return t.replace("ay", "ai") if t.endswith("ay") else t
 
 
+@lru_cache(maxsize=1 << 14)
 def person_key(name: str) -> str:
     """Cross-article key for a person's name."""
     return " ".join(name_token_key(t) for t in name.split() if name_token_key(t))

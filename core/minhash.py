@@ -54,13 +54,20 @@ class DedupConfig:
 
 
 def shingles(text: str, size: int) -> np.ndarray:
-    """Sorted unique CRC-32 hashes of the word ``size``-grams of the dedup key of ``text``."""
-    words = dedup_key(text).split()
-    if len(words) < size:
-        grams = [" ".join(words)] if words else []
-    else:
-        grams = [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
-    return np.unique(np.fromiter((zlib.crc32(g.encode()) for g in grams), dtype=np.uint64, count=len(grams)))
+    """Sorted unique CRC-32 hashes of the word ``size``-grams of the dedup key of ``text``.
+
+    The key's words are separated by single spaces, so a gram is a slice of the encoded key (no joining)."""
+    data = dedup_key(text).encode()
+    if not data:
+        return np.zeros(0, dtype=np.uint64)
+    spaces = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 32).tolist()
+    if len(spaces) + 1 < size:
+        return np.array([zlib.crc32(data)], dtype=np.uint64)
+    starts, ends = [0, *(i + 1 for i in spaces)], [*spaces, len(data)]
+    count = len(starts) - size + 1
+    crc32 = zlib.crc32
+    hashes = (crc32(data[start:end]) for start, end in zip(starts[:count], ends[size - 1 :], strict=True))
+    return np.unique(np.fromiter(hashes, dtype=np.uint64, count=count))
 
 
 def permutations(config: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -75,16 +82,21 @@ def signature(shingle_hashes: np.ndarray, config: DedupConfig, perms=None) -> np
     a, b = perms if perms is not None else permutations(config)
     if shingle_hashes.size == 0:
         return np.full(config.num_perm, _MAX32, dtype=np.uint64)
-    hashed = _mod_mersenne(np.outer(a, shingle_hashes) + b[:, None]) & _MAX32
+    hashed = np.outer(a, shingle_hashes)
+    hashed += b[:, None]
+    hashed = _mod_mersenne(hashed)
+    hashed &= _MAX32
     return hashed.min(axis=1)
 
 
 def _mod_mersenne(x: np.ndarray) -> np.ndarray:
     """``x % (2⁶¹ − 1)`` for uint64 ``x`` without a division: ``x = hi·2⁶¹ + lo ≡ hi + lo``, and ``hi + lo`` is
-    below 2 × (2⁶¹ − 1), so at most one subtraction is left. (``a·h + b`` with ``a, h, b < 2³²`` stays below 2⁶⁴.)
+    below 2 × (2⁶¹ − 1), so at most one subtraction is left; where none is due, the subtraction wraps around
+    above ``hi + lo`` and the minimum keeps ``hi + lo``. (``a·h + b`` with ``a, h, b < 2³²`` stays below 2⁶⁴.)
     """
-    folded = (x & _MERSENNE) + (x >> np.uint64(61))
-    return np.where(folded >= _MERSENNE, folded - _MERSENNE, folded)
+    folded = x & _MERSENNE
+    folded += x >> np.uint64(61)
+    return np.minimum(folded, folded - _MERSENNE)
 
 
 def band_keys(sig: np.ndarray, config: DedupConfig) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import zlib
 from pathlib import Path
 
 import apache_beam as beam
@@ -20,6 +21,8 @@ from core.clustering import (
     block_keys,
     candidate_pairs,
     connected_components,
+    linkage_components,
+    linkage_parts,
     pair_score,
     time_bucket,
 )
@@ -36,6 +39,7 @@ from core.minhash import (
 from core.normalize import NormalizeConfig
 from core.state import REPLACED
 from core.stories import story_id_for
+from core.text import dedup_key
 from core.timex import referenced_days
 from transforms.cluster import ClusterStories, rebuild_story
 from transforms.dedup import DeduplicateArticles, assign_survivors
@@ -76,6 +80,21 @@ def test_shingles_and_jaccard():
     assert 0.3 < jaccard(a, b) < 1.0 and jaccard(a, a) == 1.0
 
 
+def test_shingles_hash_the_word_grams_of_the_dedup_key():
+    texts = [
+        "",
+        "Short text.",
+        "One two three four five.",
+        "Les ministres  des Affaires étrangères se sont réunis — vendredi à Bali, a dit l’AFP.",
+        "Министры иностранных дел встретились в пятницу на Бали\nчтобы обсудить войну",
+        "The G20 foreign ministers met in Bali on Friday; Lavrov walked out. " * 3,
+    ]
+    for text in texts:
+        words = dedup_key(text).split()
+        grams = [" ".join(words[i : i + 5]) for i in range(len(words) - 4)] or ([" ".join(words)] if words else [])
+        assert shingles(text, 5).tolist() == sorted({zlib.crc32(g.encode()) for g in grams}), text
+
+
 def test_mersenne_fold_equals_the_remainder():
     # signature() folds instead of dividing; the folded value must be the remainder for every uint64 it can meet
     edges = [0, 1, 2**61 - 2, 2**61 - 1, 2**61, 2**62 - 1, 2**62, 2**63, 2**64 - 2, 2**64 - 1]
@@ -106,6 +125,51 @@ def test_average_link_keeps_earlier_stories_fixed():
     assert sum("n1" in c for c in clusters) == 1
     # p1 and p2 start as one cluster: average similarity of n1 to it is (0.9 + 0.8) / 2 = 0.85 < 0.95 to q
     assert ["n1", "n2", "q"] in clusters and ["p1", "p2"] in clusters
+
+
+def _clusters_by_connected_components(edges, threshold, fixed):
+    """Average-link run per connected component (as ``ClusterStories`` ran it before ``linkage_parts``)."""
+    roots = connected_components([(a, b) for a, b, _ in edges])
+    clusters = []
+    for root in set(roots.values()):
+        part = [e for e in edges if roots[e[0]] == root]
+        clusters += average_link(part, threshold, {n: s for n, s in fixed.items() if roots.get(n) == root})
+    return sorted(clusters)
+
+
+def _clusters_by_linkage_parts(edges, threshold, fixed):
+    """Average-link run part by part (as ``ClusterStories`` runs it), nodes in no part as clusters of one."""
+    roots, parts = linkage_parts(edges, threshold, fixed)
+    clusters = [[node] for node in {n for a, b, _ in edges for n in (a, b)} if node not in roots]
+    for root, part in parts.items():
+        clusters += average_link(part, threshold, {n: s for n, s in fixed.items() if roots.get(n) == root})
+    return sorted(clusters)
+
+
+def test_average_link_by_linkage_parts_equals_average_link_by_connected_components():
+    rng = random.Random(11)
+    for _ in range(500):
+        nodes = [f"n{i:02d}" for i in range(rng.randrange(2, 30))]
+        edges = {}
+        for _ in range(rng.randrange(1, 3 * len(nodes))):
+            a, b = sorted(rng.sample(nodes, 2))
+            # light and heavy weights, some exactly at the threshold, rounded as ScoreBlocks rounds them
+            edges[a, b] = rng.choice([0.15, round(rng.uniform(0.02, 0.12), 6), round(rng.uniform(0.02, 0.5), 6)])
+        edges = [(a, b, w) for (a, b), w in sorted(edges.items())]
+        fixed = {n: rng.choice("ST") for n in nodes if rng.random() < 0.2}
+        expected = _clusters_by_connected_components(edges, 0.15, fixed)
+        assert _clusters_by_linkage_parts(edges, 0.15, fixed) == expected
+        if not fixed:  # without earlier stories, one run over all edges gives the same clusters too
+            assert average_link(edges, 0.15) == expected
+
+
+def test_linkage_components_follow_heavy_edges_and_earlier_stories():
+    edges = [("a", "b", 0.9), ("b", "c", 0.05), ("c", "d", 0.15), ("p", "a", 0.05), ("p", "q", 0.01), ("x", "y", 0.1)]
+    assert linkage_components(edges, 0.15) == {"a": "a", "b": "a", "c": "c", "d": "c"}
+    # p and q: one earlier story, connected (lightly), so they start as one cluster and share a part
+    assert linkage_components(edges, 0.15, {"p": "S", "q": "S", "x": "S"}) == {
+        "a": "a", "b": "a", "c": "c", "d": "c", "p": "p", "q": "p"
+    }  # fmt: skip
 
 
 def test_rebuild_story_moves_a_story_out_of_an_old_partition():

@@ -14,16 +14,16 @@ import orjson
 import pytest
 from conftest import REFERENCE_DATE, SEEDS
 
+from core.language import load_identifier
 from core.normalize import NormalizeConfig, normalize_article, with_paragraphs, without_paragraphs
 from core.reading import parse_stream
-from transforms.normalize import LanguageIdentifier
 
 GOLDEN = Path(__file__).parent / "golden"
 
 
 @pytest.fixture(scope="module")
 def identify():
-    return LanguageIdentifier()
+    return load_identifier()
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in SEEDS.glob("*.txt")))

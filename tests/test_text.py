@@ -41,6 +41,13 @@ def test_nfc():
         ("He did n't say , and they 're not sure .", "He didn't say, and they're not sure."),
         ('The " American Pie " star', 'The "American Pie" star'),
         ("rose 5 % to $ 7 billion", "rose 5% to $7 billion"),
+        # one pattern at a time (each must get past fix_spacing's quick check on its own)
+        ("talks ( in Geneva)", "talks (in Geneva)"),
+        ("talks (in Geneva )", "talks (in Geneva)"),
+        ("THEY DO N'T", "THEY DON'T"),
+        ("It ’s late", "It’s late"),
+        ("cost £ 5", "cost £5"),
+        ("Friday !", "Friday!"),
         # dashes are kept as written
         (
             "Mr Blinken will use the meeting - which is a prelude",

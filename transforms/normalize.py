@@ -6,22 +6,9 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from core import deadletter as dl
+from core.language import load_identifier
 from core.normalize import NormalizeConfig, NormalizeError, normalize_article, without_paragraphs
 from transforms.common import DEAD_LETTER, NAMESPACE, count_dead_letter
-
-
-class LanguageIdentifier:
-    """py3langid's bundled model (offline), loaded once per worker."""
-
-    def __init__(self):
-        from py3langid.langid import MODEL_FILE
-        from py3langid.langid import LanguageIdentifier as _Identifier
-
-        self._identifier = _Identifier.from_model_file(MODEL_FILE, norm_probs=True)
-
-    def __call__(self, text: str) -> tuple[str, float]:
-        code, confidence = self._identifier.classify(text)
-        return code, float(confidence)
 
 
 class NormalizeFn(beam.DoFn):
@@ -35,7 +22,7 @@ class NormalizeFn(beam.DoFn):
         self.non_english = Metrics.counter(NAMESPACE, "articles_non_english")
 
     def setup(self):
-        self.identify = LanguageIdentifier()
+        self.identify = load_identifier()
 
     def process(self, raw: dict):
         src = raw["source"]

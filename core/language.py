@@ -1,0 +1,92 @@
+"""Language identification: py3langid's bundled model with its byte scan done by numpy.
+
+py3langid finds its byte n-gram features by walking an Aho-Corasick automaton
+one byte at a time in a Python loop, which was a third of normalisation's
+time. The automaton's state after a byte is the longest suffix of the text so
+far that is a node of its trie, and no node is deeper than ``depth`` bytes, so
+the state at every position is also the state reached by walking from the
+root over just the last ``depth`` bytes. ``feature_counts`` takes those
+``depth`` steps for all positions at once. The counts, their order and hence
+every score are exactly py3langid's (``tests/test_normalize_golden.py``
+compares the two on many languages).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from py3langid.langid import MODEL_FILE
+from py3langid.langid import LanguageIdentifier as _Py3Identifier
+
+
+class DfaTables:
+    """An Aho-Corasick automaton over bytes, as numpy arrays: ``next[rowbase[state] + byte]`` is the next state,
+    ``output[state]`` the feature found there (−1 for none), ``depth`` the deepest state's distance from the root."""
+
+    def __init__(self, nextmove, rowbase, output):
+        self.next = np.asarray(nextmove, dtype=np.int32)
+        self.rowbase = np.asarray(rowbase, dtype=np.int32)
+        self.output = np.asarray(output, dtype=np.int32)
+        self.depth = self._max_depth()
+
+    def _max_depth(self) -> int:
+        """Breadth-first from the root, one level at a time: a state's distance is the length of the suffix it
+        stands for."""
+        seen = np.zeros(len(self.rowbase), dtype=bool)
+        seen[0] = True
+        frontier, depth = np.array([0]), 0
+        while True:
+            reached = np.zeros_like(seen)
+            reached[self.next[(self.rowbase[frontier][:, None] + np.arange(256)).ravel()]] = True
+            frontier = np.flatnonzero(reached & ~seen)
+            if not len(frontier):
+                return depth
+            seen[frontier] = True
+            depth += 1
+
+
+def feature_counts(tables: DfaTables, data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """The features found in ``data`` and how often, in order of first occurrence (as ``Counter`` would list
+    them); two empty arrays when there are none."""
+    text = np.frombuffer(data, dtype=np.uint8).astype(np.int32)
+    n = len(text)
+    states = np.zeros(n, dtype=np.int32)
+    for back in range(min(tables.depth, n) - 1, -1, -1):
+        # Position i takes the byte at i − back; positions before the text's start stay at the root.
+        moved = tables.next[tables.rowbase[states[back:]] + text[: n - back]]
+        states[back:] = moved
+    found = tables.output[states]
+    found = found[found >= 0]
+    if not len(found):
+        return found, found
+    # One sort of (feature, position) keys: each feature's run starts at its first position.
+    keys = np.sort((found.astype(np.int64) << 32) | np.arange(len(found), dtype=np.int64))
+    features = keys >> 32
+    starts = np.flatnonzero(np.concatenate(([True], features[1:] != features[:-1])))
+    counts = np.diff(starts, append=len(keys))
+    order = np.argsort(keys[starts] & 0xFFFFFFFF)
+    return features[starts][order], counts[order]
+
+
+class LanguageIdentifier(_Py3Identifier):
+    """py3langid's identifier (normalised probabilities) with the numpy byte scan; ``classify`` is unchanged."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tables = DfaTables(self.tk_nextmove, self._rowbase, self.tk_output)
+        self.tk_nextmove = self.tables.next  # one copy of the 39 MB transition table per worker, not two
+
+    def __call__(self, text: str) -> tuple[str, float]:
+        """A text in; its language code and confidence (0–1) out."""
+        code, confidence = self.classify(text)
+        return code, float(confidence)
+
+    def _raw_score(self, text: bytes) -> np.ndarray:
+        features, counts = feature_counts(self.tables, text)
+        if not len(features):
+            return super()._raw_score(text)  # no features: py3langid's own fallback scores
+        return np.log1p(counts.astype(np.float32)) @ self.nb_ptc[features] + self.nb_pc
+
+
+def load_identifier() -> LanguageIdentifier:
+    """py3langid's bundled model (offline), with normalised probabilities; loaded once per worker."""
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
