@@ -9,18 +9,23 @@ import random
 import pytest
 
 from core.blockscore import key_hash, pack_entry, score_block
-from core.clustering import ClusterConfig, candidate_pairs, pair_score
+from core.clustering import ClusterConfig, candidate_pairs, idf, pair_score
 
 VOCAB = [f"term{i}" for i in range(40)]
 KEYS = [f"person:p{i}" for i in range(6)] + [f"org:o{i}" for i in range(6)] + [f"gpe:g{i}" for i in range(4)]
 EDF = {k: [1, 5, 20, 21, 60][i % 5] for i, k in enumerate(KEYS)}  # corpus document frequency: one per key
 
 
-def _features(rng: random.Random, i: int) -> dict:
-    """Random story features of the shape ``core.clustering.story_features`` gives."""
+def _features(rng: random.Random, i: int, corpus_idf: bool = False) -> dict:
+    """Random story features of the shape ``core.clustering.story_features`` gives; with ``corpus_idf`` an
+    entity weighs its IDF in every article, as in a run (else any weight, which scoring must handle too)."""
     raw = {t: rng.random() for t in rng.sample(VOCAB, rng.randint(0, 12))}
     norm = math.sqrt(sum(v * v for v in raw.values())) or 1.0
-    ents = {k: round(rng.uniform(1.0, 9.0), 6) for k in rng.sample(KEYS, rng.randint(0, 6))}
+    named = rng.sample(KEYS, rng.randint(0, 6))
+    if corpus_idf:
+        ents = {k: round(idf(EDF[k], 100), 6) for k in named}
+    else:
+        ents = {k: round(rng.uniform(1.0, 9.0), 6) for k in named}
     date = None
     days = []
     if rng.random() < 0.8:
@@ -48,13 +53,14 @@ def _reference(key: str, members: list[dict], config: ClusterConfig) -> tuple[li
     return edges, len(pairs), skipped
 
 
+@pytest.mark.parametrize("corpus_idf", [True, False])
 @pytest.mark.parametrize("key", ["t:term0", "e:person:p0"])
-def test_packed_blocks_score_exactly_like_pair_score(key):
+def test_packed_blocks_score_exactly_like_pair_score(key, corpus_idf):
     rng = random.Random(11)
     config = ClusterConfig(max_block_size=12)
     boosted = damped = waived = 0
     for _ in range(150):
-        members = [_features(rng, i) for i in range(rng.randint(1, 14))]
+        members = [_features(rng, i, corpus_idf) for i in range(rng.randint(1, 14))]
         members += rng.sample(members, min(2, len(members)))  # an article can reach a block twice
         expected = _reference(key, members, config)
         assert score_block(key, [pack_entry(m, config) for m in members], config) == expected
