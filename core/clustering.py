@@ -303,6 +303,18 @@ def connected_components(edges: list[tuple[str, str]]) -> dict[str, str]:
     return {node: find(node) for node in list(parent)}
 
 
+def _story_ties(group: dict[str, str], fixed: dict[str, str]) -> list[tuple[str, str]]:
+    """``(first, other)`` pairs tying the articles of one earlier story (``fixed``) within each group of
+    ``group`` (node → group), first in sorted order."""
+    first: dict[tuple[str, str], str] = {}
+    ties = []
+    for node in sorted(n for n in group if n in fixed):
+        partner = first.setdefault((group[node], fixed[node]), node)
+        if partner != node:
+            ties.append((partner, node))
+    return ties
+
+
 def linkage_components(
     edges: list[tuple[str, str, float]], threshold: float, fixed: dict[str, str] | None = None
 ) -> dict[str, str]:
@@ -311,18 +323,13 @@ def linkage_components(
 
     Average-link merges two clusters when the average weight between them is ≥ ``threshold``, which needs at
     least one pair between them weighing ≥ ``threshold``: clusters grow only along such edges. The articles of
-    one earlier story (``fixed``) start as one cluster when they are connected at all, so they are joined too.
-    Average-link over each part's edges gives exactly the clusters it gives over all edges; a node in no part
-    (its edges all light, no story partner) is a cluster of its own either way.
+    one earlier story (``fixed``) in one connected component start as one cluster, so they are joined too.
+    Average-link part by part (``linkage_parts``) gives exactly the clusters it gives component by component; a
+    node in no part (its edges all light, no story partner) is a cluster of its own either way.
     """
     links = [(a, b) for a, b, s in edges if s >= threshold]
     if fixed:
-        connected = connected_components([(a, b) for a, b, _ in edges])
-        first: dict[tuple[str, str], str] = {}
-        for node in sorted(n for n in connected if n in fixed):
-            partner = first.setdefault((connected[node], fixed[node]), node)
-            if partner != node:
-                links.append((partner, node))
+        links += _story_ties(connected_components([(a, b) for a, b, _ in edges]), fixed)
     return connected_components(links)
 
 
@@ -342,11 +349,8 @@ def linkage_parts(
         root = roots.get(edge[0])
         if root is not None and root == roots.get(edge[1]):
             parts.setdefault(root, []).append(edge)
-    first: dict[tuple[str, str], str] = {}
-    for node in sorted(n for n in roots if n in fixed):
-        partner = first.setdefault((roots[node], fixed[node]), node)
-        if partner != node:
-            parts.setdefault(roots[node], []).append((partner, node, 0.0))
+    for partner, node in _story_ties(roots, fixed):
+        parts.setdefault(roots[node], []).append((partner, node, 0.0))
     return roots, parts
 
 

@@ -194,12 +194,13 @@ ROOTS = "roots"
 
 
 def _split_components(edges: list[tuple], threshold: float, fixed: dict):
-    """All distinct edges (of a window) and earlier articles' story ids in; ``(component, [its edges])`` per
-    part average-link clusters independently (``core.clustering.linkage_components``) out, and, tagged ``roots``,
-    ``(node, component)`` for every node in one. Edges between parts cannot change a cluster and are dropped.
+    """All distinct edges (of a window) and earlier articles' story ids in; ``(part, [its edges])`` per part
+    that average-link clusters independently (``core.clustering.linkage_parts``) out, and, tagged ``roots``,
+    ``(node, part)`` for every node in one. Edges between parts cannot change a cluster and are dropped.
 
     Parts, not connected components: on Reuters one connected component held 17,756 of the 17,883 articles
-    with an edge, so average-link ran on one worker; the parts are small and spread over the workers.
+    with an edge; parts split them 1,026 ways (the largest still 11,272 articles) and drop 80,157 of the
+    310,428 edges.
     """
     roots, by_component = linkage_parts(edges, threshold, fixed)
     for component in sorted(by_component):
