@@ -103,13 +103,9 @@ def idf(df: int, n: int) -> float:
     return math.log((n + 1) / (df + 1)) + 1.0
 
 
-def tfidf_vector(tokens: list[str], df: dict[str, int], n: int, keep: int | None = None) -> dict[str, float]:
-    """L2-normalised sublinear TF-IDF vector of the ``keep`` heaviest terms, rounded for platform-independent sums."""
-    return tfidf_weights(Counter(tokens), df, n, keep)
-
-
 def tfidf_weights(counts: dict[str, int], df: dict[str, int], n: int, keep: int | None = None) -> dict[str, float]:
-    """``tfidf_vector`` from term counts (in order of first occurrence, as ``Counter`` lists them)."""
+    """Term counts (in order of first occurrence, as ``Counter`` lists them) in; the L2-normalised sublinear TF-IDF
+    vector of the ``keep`` heaviest terms out, rounded for platform-independent sums."""
     vec = {w: (1 + math.log(c)) * idf(df.get(w, 0), n) for w, c in counts.items()}
     if keep is not None and len(vec) > keep:
         vec = dict(sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[:keep])
@@ -159,11 +155,6 @@ def features_from_terms(terms: dict, df: dict[str, int], edf: dict[str, int], n:
         "rare": [k for k in entities if edf.get(k, 0) <= config.rare_entity_df],
         "persons": {k: edf.get(k, 0) for k in terms["persons"]},
     }
-
-
-def story_features(article: dict, df: dict[str, int], edf: dict[str, int], n: int, config: ClusterConfig) -> dict:
-    """The compact record clustering works on (picklable, JSON-friendly)."""
-    return features_from_terms(article_terms(article, config), df, edf, n, config)
 
 
 def empty_features(terms: dict) -> dict:

@@ -17,7 +17,7 @@ EDF = {k: [1, 5, 20, 21, 60][i % 5] for i, k in enumerate(KEYS)}  # corpus docum
 
 
 def _features(rng: random.Random, i: int, corpus_idf: bool = False) -> dict:
-    """Random story features of the shape ``core.clustering.story_features`` gives; with ``corpus_idf`` an
+    """Random story features of the shape ``core.clustering.features_from_terms`` gives; with ``corpus_idf`` an
     entity weighs its IDF in every article, as in a run (else any weight, which scoring must handle too)."""
     raw = {t: rng.random() for t in rng.sample(VOCAB, rng.randint(0, 12))}
     norm = math.sqrt(sum(v * v for v in raw.values())) or 1.0

@@ -193,7 +193,7 @@ class DistinctEdgesFn(beam.combiners.ToSetCombineFn):
 ROOTS = "roots"
 
 
-def _split_components(edges: list[tuple], threshold: float, fixed: dict):
+def _split_parts(edges: list[tuple], threshold: float, fixed: dict):
     """All distinct edges (of a window) and earlier articles' story ids in; ``(part, [its edges])`` per part
     that average-link clusters independently (``core.clustering.linkage_parts``) out, and, tagged ``roots``,
     ``(node, part)`` for every node in one. Edges between parts cannot change a cluster and are dropped.
@@ -202,9 +202,9 @@ def _split_components(edges: list[tuple], threshold: float, fixed: dict):
     with an edge; parts split them 1,026 ways (the largest still 11,272 articles) and drop 80,157 of the
     310,428 edges.
     """
-    roots, by_component = linkage_parts(edges, threshold, fixed)
-    for component in sorted(by_component):
-        yield component, by_component[component]
+    roots, parts = linkage_parts(edges, threshold, fixed)
+    for part in sorted(parts):
+        yield part, parts[part]
     for node in sorted(roots):
         yield beam.pvalue.TaggedOutput(ROOTS, (node, roots[node]))
 
@@ -217,7 +217,7 @@ def _prior_story(keyed: tuple):
 
 
 def _node_by_component(node: tuple, roots: dict):
-    """A node ``(id, order, story)`` in; ``(component, node)`` out for an article with at least one edge."""
+    """A node ``(id, order, story)`` and each node's part in; ``(part, node)`` out for an article in a part."""
     if node[0] in roots:
         yield roots[node[0]], node
 
@@ -287,7 +287,7 @@ class ClusterStories(beam.PTransform):
             | "GroupBlocks" >> beam.GroupByKey()
             | "ScoreBlocks" >> beam.ParDo(ScoreBlockFn(config), beam.pvalue.AsSingleton(entries, default_value={}))
             | "AllEdges" >> beam.CombineGlobally(DistinctEdgesFn()).without_defaults()
-            | "Components" >> beam.FlatMap(_split_components, config.threshold, fixed).with_outputs(ROOTS, main="edges")
+            | "Components" >> beam.FlatMap(_split_parts, config.threshold, fixed).with_outputs(ROOTS, main="edges")
         )
         components = beam.pvalue.AsSingleton(split[ROOTS] | "RootsById" >> DictPerWindow(), default_value={})
         assignment = (
