@@ -16,6 +16,9 @@ Prints one table:
 * the ratio newsbeam / raw NER at equal process count, and the difference in
   seconds (what everything but the model costs: other stages, start-up, commit);
 * ``newsbeam run`` on ``seeds/``: process wall time and the pipeline's fixed cost.
+
+Runs in the order newsbeam (1 worker), raw NER (1 process), newsbeam (2
+workers), raw NER (2 processes), seeds: each ratio compares neighbouring runs.
 """
 
 from __future__ import annotations
@@ -167,20 +170,23 @@ def main(argv: list[str] | None = None) -> int:
         source = prepare_input(args.data, args.limit, folder)
         common = ["run", "--input", str(source), "--reference_date", "2026-11-23", "--ner_model", args.model]
         modes = {1: [], 2: ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]}
+        texts, words = None, 0
+        # Each newsbeam run is followed at once by raw NER at the same process count, so that a machine whose
+        # speed drifts during the benchmark (seen here: 7% within an hour) skews each ratio as little as possible.
         for workers, extra in modes.items():
             out = folder / f"out{workers}"
             wall, peak, peak_process, peak_pss = run_newsbeam([*common, "--output", str(out), *extra])
             manifest = orjson.loads((out / "manifest.json").read_bytes())
+            if texts is None:
+                texts, words = ner_texts(out)
             rows[workers] = {
                 "wall": wall,
                 "peak": peak,
                 "peak_process": peak_process,
                 "peak_pss": peak_pss,
                 "manifest": manifest,
+                "raw": raw_ner(texts, workers, args.model),
             }
-        texts, words = ner_texts(folder / "out1")
-        for workers in modes:
-            rows[workers]["raw"] = raw_ner(texts, workers, args.model)
         seeds_wall, *_ = run_newsbeam(["run", "--output", str(folder / "seeds"), "--reference_date", "2026-11-23"])
         seeds_manifest = orjson.loads((folder / "seeds" / "manifest.json").read_bytes())
 
