@@ -216,17 +216,17 @@ def _prior_story(keyed: tuple):
         yield keyed[0], story
 
 
-def _node_by_component(node: tuple, roots: dict):
+def _node_by_part(node: tuple, roots: dict):
     """A node ``(id, order, story)`` and each node's part in; ``(part, node)`` out for an article in a part."""
     if node[0] in roots:
         yield roots[node[0]], node
 
 
-def _cluster_component(keyed, threshold: float):
-    """``(component, {"edges": [[its edges]], "nodes": [nodes]})`` in; ``(article_id, story_id)`` for each
-    article of the component out."""
+def _cluster_part(keyed, threshold: float):
+    """``(part, {"edges": [[its edges]], "nodes": [nodes]})`` in; ``(article_id, story_id)`` for each article of
+    the part out."""
     _, grouped = keyed
-    edges = [edge for part in grouped["edges"] for edge in part]
+    edges = [edge for listed in grouped["edges"] for edge in listed]
     order, fixed = {}, {}
     for article_id, article_order, story in grouped["nodes"]:
         order[article_id] = article_order
@@ -289,18 +289,18 @@ class ClusterStories(beam.PTransform):
             | "AllEdges" >> beam.CombineGlobally(DistinctEdgesFn()).without_defaults()
             | "Components" >> beam.FlatMap(_split_parts, config.threshold, fixed).with_outputs(ROOTS, main="edges")
         )
-        components = beam.pvalue.AsSingleton(split[ROOTS] | "RootsById" >> DictPerWindow(), default_value={})
+        part_of = beam.pvalue.AsSingleton(split[ROOTS] | "RootsById" >> DictPerWindow(), default_value={})
         assignment = (
             {
                 "edges": split.edges,
                 "nodes": (
                     features
                     | "Nodes" >> beam.Map(lambda keyed: story_node(keyed[1]))
-                    | "NodesByComponent" >> beam.FlatMap(_node_by_component, components)
+                    | "NodesByComponent" >> beam.FlatMap(_node_by_part, part_of)
                 ),
             }
             | "GroupComponents" >> beam.CoGroupByKey()
-            | "AverageLink" >> beam.FlatMap(_cluster_component, config.threshold)
+            | "AverageLink" >> beam.FlatMap(_cluster_part, config.threshold)
         )
         stories = beam.pvalue.AsSingleton(assignment | "StoriesById" >> DictPerWindow(), default_value={})
         return articles | "AssignStories" >> beam.FlatMap(_assign, stories)
