@@ -65,6 +65,22 @@ def test_scores_and_decisions_equal_py3langid(identifiers):
     assert fast(TEXTS[4])[0] == "en" and fast(TEXTS[5])[0] == "de" and fast(TEXTS[8])[0] == "ru"
 
 
+def test_scores_equal_py3langid_with_rows_reused_and_languages_restricted():
+    """The float32 rows converted for earlier texts serve later ones, and restricting the languages starts them
+    again from the narrower table: py3langid's scores either way."""
+    reference = Py3Identifier.from_model_file(MODEL_FILE, norm_probs=True)
+    fast = load_identifier()
+    for text in TEXTS + TEXTS[::-1]:
+        assert np.array_equal(fast._decide(text), reference._decide(text)), text
+    for langs in (["en", "de", "fr"], None):
+        reference.set_languages(langs)
+        fast.set_languages(langs)
+        for text in TEXTS:
+            assert np.array_equal(fast._decide(text), reference._decide(text)), (langs, text)
+            assert fast(text) == reference.classify(text)
+    assert fast(TEXTS[5])[0] == "de" and fast._rows32.shape == reference.nb_ptc.shape
+
+
 def test_automaton_depth_bounds_every_state(identifiers):
     """The scan's premise: no state is more than ``depth`` bytes from the root (py3langid's model: 6)."""
     _, fast = identifiers
