@@ -7,7 +7,12 @@ byte strings: 64-bit hashes of its terms and entity keys, and their weights as
 exact, and an IDF would need a corpus of e^4000 articles to overflow; numpy
 raises rather than wraps if one ever did). A block is then scored with numpy: one matrix product gives every
 pair's cosine, and the entity part, the time boost and the time damping are
-array operations over the block's candidate pairs.
+array operations over the block's candidate pairs. Most blocks are tiny (on
+Reuters, 30,447 of 37,801 have at most five members), and for them the two
+dozen numpy calls cost more than the arithmetic: a block of at most
+``FEW_PAIRS`` candidate pairs is scored pair by pair in Python on the same
+integers (``_score_few``; all of Reuters' blocks 5.2 → 3.9 s, the same
+422,945 edges either way).
 
 The sums are exact: as integers, a unit vector's weights are at most 10⁶, so
 two vectors' dot product is at most 10¹² (Cauchy–Schwarz), and entity weights
@@ -31,6 +36,7 @@ SCALE = 1_000_000  # feature weights are rounded to 6 decimals
 RARE = 1  # entity flag: named in at most ``rare_entity_df`` articles (time boost)
 RARE_PERSON = 2  # entity flag: a person named in at most ``rare_person_df`` articles (damping waiver)
 _FAR = 10**9  # an interval bound no real day reaches (days are proleptic ordinals, about 7.4 × 10⁵)
+FEW_PAIRS = 8  # blocks with at most this many candidate pairs are scored pair by pair (``_score_few``)
 _GAP_CELLS = 1 << 20  # interval comparisons per chunk when measuring days apart (8 MB per int64 array)
 
 
@@ -122,6 +128,46 @@ def _shared_entities(
     return shared.sum(axis=1), rare, rare_person
 
 
+def _weights(entry: tuple, hashes: int, weights: int) -> dict[int, int]:
+    """A packed entry's key hashes and integer weights (fields ``hashes`` and ``weights``) as a dict."""
+    keys = np.frombuffer(entry[hashes], dtype="<u8").tolist()
+    return dict(zip(keys, np.frombuffer(entry[weights], dtype="<u4").tolist(), strict=True))
+
+
+def _score_few(members: list[tuple], pairs: list[tuple[int, int]], config: ClusterConfig) -> list[float]:
+    """The scores of a few pairs, one at a time in Python: the same values as the array path of ``score_block``.
+
+    Its sums are of the same integers, hence equal; every floating-point step after them is the same operation
+    on the same operands (the cosine's division, the weighted Jaccard, the boost and the damping), in the same
+    order. An entity's flags are OR-ed over the block, as there.
+    """
+    used = sorted({i for pair in pairs for i in pair})
+    terms = {i: _weights(members[i], 3, 4) for i in used}
+    ents = {i: _weights(members[i], 5, 6) for i in used}
+    flags: dict[int, int] = {}
+    for member in members:
+        for k, f in zip(np.frombuffer(member[5], dtype="<u8").tolist(), member[7], strict=True):
+            flags[k] = flags.get(k, 0) | f
+    scores = []
+    for a, b in pairs:
+        ta, tb = (terms[a], terms[b]) if len(terms[a]) <= len(terms[b]) else (terms[b], terms[a])
+        cos = sum(w * tb[k] for k, w in ta.items() if k in tb) / float(SCALE * SCALE)
+        ea, eb = ents[a], ents[b]
+        shared = [k for k in ea if k in eb]
+        overlap = sum(min(ea[k], eb[k]) for k in shared)
+        union = sum(ea.values()) + sum(eb.values()) - overlap
+        score = config.alpha * cos + (1 - config.alpha) * (overlap / union if union > 0 else 0.0)
+        days_a, days_b = members[a][2], members[b][2]
+        if days_a and days_b:
+            days = min(max(0, lo_b - hi_a, lo_a - hi_b) for lo_a, hi_a in days_a for lo_b, hi_b in days_b)
+            if any(flags[k] & RARE for k in shared):
+                score *= 1.0 + config.time_boost * math.exp(-days / config.time_boost_days)
+            if days > config.window_days and not any(flags[k] & RARE_PERSON for k in shared):
+                score /= 1.0 + (days - config.window_days) / config.tau_days
+        scores.append(score)
+    return scores
+
+
 def score_block(key: str, members: list[tuple], config: ClusterConfig) -> tuple[list[tuple[str, str, float]], int, int]:
     """Score the candidate pairs of one block of packed entries (``pack_entry``).
 
@@ -132,6 +178,9 @@ def score_block(key: str, members: list[tuple], config: ClusterConfig) -> tuple[
     pairs, skipped = candidate_index_pairs(key, [time_bucket({"date": m[1]}, config) for m in members], config)
     if not pairs:
         return [], 0, skipped
+    if len(pairs) <= FEW_PAIRS:
+        scored = zip(pairs, _score_few(members, pairs, config), strict=True)
+        return _edges(members, ((a, b, value) for (a, b), value in scored), config), len(pairs), skipped
     first, second = (np.array(side, dtype=np.intp) for side in zip(*pairs, strict=True))
 
     terms, _ = _matrix(members, 3, 4)
@@ -158,9 +207,16 @@ def score_block(key: str, members: list[tuple], config: ClusterConfig) -> tuple[
 
     # Rounding to 6 decimals moves a score by at most 5 × 10⁻⁷: pairs further below ``min_edge`` cannot make it.
     kept = np.flatnonzero(score >= config.min_edge - 1e-6)
+    scored = zip(first[kept].tolist(), second[kept].tolist(), score[kept].tolist(), strict=True)
+    return _edges(members, scored, config), len(pairs), skipped
+
+
+def _edges(members: list[tuple], scored, config: ClusterConfig) -> list[tuple[str, str, float]]:
+    """``(a, b, score)`` by member index in; the edges ``(id_a, id_b, score rounded as pair_score)`` that reach
+    ``min_edge`` out."""
     edges = []
-    for a, b, value in zip(first[kept].tolist(), second[kept].tolist(), score[kept].tolist(), strict=True):
+    for a, b, value in scored:
         value = round(min(max(value, 0.0), 1.0), 6)
         if value >= config.min_edge:
             edges.append((members[a][0], members[b][0], value))
-    return edges, len(pairs), skipped
+    return edges

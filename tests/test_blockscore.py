@@ -53,9 +53,12 @@ def _reference(key: str, members: list[dict], config: ClusterConfig) -> tuple[li
     return edges, len(pairs), skipped
 
 
+@pytest.mark.parametrize("few_pairs", [0, 10**9], ids=["arrays", "pair-by-pair"])
 @pytest.mark.parametrize("corpus_idf", [True, False])
 @pytest.mark.parametrize("key", ["t:term0", "e:person:p0"])
-def test_packed_blocks_score_exactly_like_pair_score(key, corpus_idf):
+def test_packed_blocks_score_exactly_like_pair_score(key, corpus_idf, few_pairs, monkeypatch):
+    """Either way of scoring a block (numpy arrays, or a few pairs in Python) gives pair_score's edges."""
+    monkeypatch.setattr("core.blockscore.FEW_PAIRS", few_pairs)
     rng = random.Random(11)
     config = ClusterConfig(max_block_size=12)
     boosted = damped = waived = 0
