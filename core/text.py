@@ -290,39 +290,45 @@ def agencies_in_credits(credits: list[str]) -> list[str]:
 
 # --------------------------------------------------------------------------- boilerplate
 
-_BOILERPLATE = [
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"^you must enter the characters with black color",
-        r"^please enable javascript",
-        r"^(?:advertisement|advertising|sponsored|close|email|print|twitter|facebook|pinterest|google\+?|linkedin|reddit|whatsapp|share|tweet|comments?)$",
-        r"^share this(?: article| story)?[:!]?(?:\s+\w+)?$",
-        r"^like this: like loading",
-        r"^(?:your notification has been saved|there was a problem saving your notification)",
-        r"^email notifications are only sent once a day",
-        r"^thank you for registering",
-        r"^just one more thing",
-        r"^if you do not receive the verification message",
-        r"^we have sent (?:you )?a (?:verification|confirmation) email",
-        r"^(?:email newsletters )?sign up for (?:one of )?our (?:email )?newsletters?",
-        r"^already have an account\??$",
-        r"^by submitting your registration information",
-        r"^click here to return to the page",
-        r"^(?:copyright|©|\(c\))\s*(?:\d{4}|by)\b.{0,160}$",
-        r"all rights reserved\.?$",
-        r"^this material may not be published, broadcast, rewritten or redistributed",
-        r"^(?:join the conversation|stay up to date|follow [\w.]+)\b.{0,60}(?:facebook|twitter|instagram)\W*$",
-        r"^follow [\w.]+: facebook",
-        r"^(?:subscribe|sign up|register) (?:now|today|here)\b.{0,80}$",
-        r"^we use cookies\b|^this (?:site|website) uses cookies\b|\baccept (?:all )?cookies\b.{0,40}$",
-        r"^(?:read more|related|more coverage|watch|video|photos?|image \d+ of \d+)\s*[:|].{0,100}$",
-        r"^report an error or submit a tip",
-        r"^for more neighborhood news, listen to",
-        r"^###(?:ppb|original message below)###$",
-        r"^[-_=*#~]{3,}$",
-        r"^posted: .{0,80}(?:updated: .{0,60})?$",
-    )
-]
+# Page furniture, matched case-insensitively. Nearly all patterns hold at a paragraph's start; they are one regex
+# anchored there, which fails at once on an ordinary paragraph (one search per pattern took twice as long, and one
+# unanchored alternation of all of them three times as long). The few that may match anywhere are searched apart.
+_BOILERPLATE_AT_START = (
+    r"you must enter the characters with black color",
+    r"please enable javascript",
+    r"(?:advertisement|advertising|sponsored|close|email|print|twitter|facebook|pinterest|google\+?|linkedin|reddit|whatsapp|share|tweet|comments?)$",
+    r"share this(?: article| story)?[:!]?(?:\s+\w+)?$",
+    r"like this: like loading",
+    r"(?:your notification has been saved|there was a problem saving your notification)",
+    r"email notifications are only sent once a day",
+    r"thank you for registering",
+    r"just one more thing",
+    r"if you do not receive the verification message",
+    r"we have sent (?:you )?a (?:verification|confirmation) email",
+    r"(?:email newsletters )?sign up for (?:one of )?our (?:email )?newsletters?",
+    r"already have an account\??$",
+    r"by submitting your registration information",
+    r"click here to return to the page",
+    r"(?:copyright|©|\(c\))\s*(?:\d{4}|by)\b.{0,160}$",
+    r"this material may not be published, broadcast, rewritten or redistributed",
+    r"(?:join the conversation|stay up to date|follow [\w.]+)\b.{0,60}(?:facebook|twitter|instagram)\W*$",
+    r"follow [\w.]+: facebook",
+    r"(?:subscribe|sign up|register) (?:now|today|here)\b.{0,80}$",
+    r"we use cookies\b",
+    r"this (?:site|website) uses cookies\b",
+    r"(?:read more|related|more coverage|watch|video|photos?|image \d+ of \d+)\s*[:|].{0,100}$",
+    r"report an error or submit a tip",
+    r"for more neighborhood news, listen to",
+    r"###(?:ppb|original message below)###$",
+    r"[-_=*#~]{3,}$",
+    r"posted: .{0,80}(?:updated: .{0,60})?$",
+)
+_BOILERPLATE_ANYWHERE = (
+    r"all rights reserved\.?$",
+    r"\baccept (?:all )?cookies\b.{0,40}$",
+)
+_BOILERPLATE_START = re.compile("|".join(f"(?:{p})" for p in _BOILERPLATE_AT_START), re.IGNORECASE)
+_BOILERPLATE_SEARCH = [re.compile(p, re.IGNORECASE) for p in _BOILERPLATE_ANYWHERE]
 
 
 def is_boilerplate(paragraph: str) -> bool:
@@ -332,7 +338,7 @@ def is_boilerplate(paragraph: str) -> bool:
     """
     if len(paragraph) > 300:
         return False
-    return any(p.search(paragraph) for p in _BOILERPLATE)
+    return _BOILERPLATE_START.match(paragraph) is not None or any(p.search(paragraph) for p in _BOILERPLATE_SEARCH)
 
 
 _POSTED_PREFIX = re.compile(
@@ -349,7 +355,7 @@ def remove_boilerplate(paragraphs: list[str]) -> tuple[list[str], int]:
         if is_boilerplate(p):
             removed += 1
             continue
-        m = _POSTED_PREFIX.match(p)
+        m = _POSTED_PREFIX.match(p) if "Posted: " in p else None  # the literal it needs: most paragraphs lack it
         if m:  # 'Headline Posted: Tuesday, ... EST Updated: ...' keeps the headline
             removed += 1
             if m["head"].strip():
@@ -399,12 +405,15 @@ _KEY_TRANSLATE = str.maketrans(
     }
 )
 _KEY_DROP = re.compile(r"[^\w\s]|_", re.UNICODE)
+# The same substitution for ASCII text as a translation table (derived from the regex, char by char): four times
+# faster, and nearly all wire copy is ASCII.
+_KEY_DROP_ASCII = str.maketrans({c: " " for c in map(chr, range(128)) if _KEY_DROP.fullmatch(c)})
 
 
 def dedup_key(text: str) -> str:
     """Key normalisation for content hashing: case, quotes, dashes, punctuation and spacing folded."""
     key = unicodedata.normalize("NFKC", text).translate(_KEY_TRANSLATE).casefold()
-    key = _KEY_DROP.sub(" ", key)
+    key = key.translate(_KEY_DROP_ASCII) if key.isascii() else _KEY_DROP.sub(" ", key)
     return " ".join(key.split())
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from core import text as T
@@ -208,6 +210,15 @@ def test_derived_title_is_lead_sentence_cut_at_word_boundary():
     assert len(title) <= 110 and title.endswith("…")
     assert text.startswith(title[:-1])
     assert T.derive_title("Mr. Wang met Mr. Lavrov. Then they left.") == "Mr. Wang met Mr. Lavrov"
+
+
+def test_dedup_key_of_ascii_text_drops_what_the_regex_drops():
+    """ASCII text takes a translation table instead of the substitution; every ASCII character folds the same."""
+    every = "".join(map(chr, range(128)))
+    for text in (every, every[::-1], "Shr 1.20 dlrs vs_1.05 (C) #tag \x1c\x7f end"):
+        folded = unicodedata.normalize("NFKC", text).translate(T._KEY_TRANSLATE).casefold()
+        assert T.dedup_key(text) == " ".join(T._KEY_DROP.sub(" ", folded).split())
+    assert T.dedup_key("a_b-c.d") == "a b c d"
 
 
 def test_dedup_key_folds_whitespace_quotes_dashes_and_case():
