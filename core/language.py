@@ -78,10 +78,13 @@ class LanguageIdentifier(_Py3Identifier):
 
     def _start_rows32(self) -> None:
         """The model's float16 rows are converted to float32 once each, when a text first uses them: numpy
-        converts float16 in software, and the same n-grams recur in text after text. np.zeros maps pages on first
-        write, so only rows in use take memory (Reuters uses 25,281 of 100,053 rows: 14 MB; 57 MB at most)."""
+        converts float16 in software, and the same n-grams recur in text after text. A row is stored in the next
+        free slot (``_slot``: feature → slot, −1 until used), so the rows in use lie together, and as np.zeros
+        maps pages on first write, only they take memory (Reuters uses 25,281 of 100,053 rows: 14 MB; 57 MB at
+        most)."""
         self._rows32 = np.zeros(self.nb_ptc.shape, dtype=np.float32)
-        self._converted = np.zeros(len(self.nb_ptc), dtype=bool)
+        self._slot = np.full(len(self.nb_ptc), -1, dtype=np.int32)
+        self._used = 0
 
     def set_languages(self, langs=None):
         """py3langid's, which replaces the model's table; the float32 rows start again from the new one."""
@@ -97,12 +100,14 @@ class LanguageIdentifier(_Py3Identifier):
         features, counts = feature_counts(self.tables, text)
         if not len(features):
             return super()._raw_score(text)  # no features: py3langid's own fallback scores
-        fresh = features[~self._converted[features]]
+        fresh = features[self._slot[features] < 0]  # distinct: a text's features are listed once each
         if len(fresh):
-            self._rows32[fresh] = self.nb_ptc[fresh]
-            self._converted[fresh] = True
+            slots = np.arange(self._used, self._used + len(fresh), dtype=np.int32)
+            self._rows32[slots] = self.nb_ptc[fresh]
+            self._slot[fresh] = slots
+            self._used += len(fresh)
         # The same float32 values py3langid's product converts on the fly, so the same scores, bit for bit.
-        return np.log1p(counts.astype(np.float32)) @ self._rows32[features] + self.nb_pc
+        return np.log1p(counts.astype(np.float32)) @ self._rows32[self._slot[features]] + self.nb_pc
 
 
 def load_identifier() -> LanguageIdentifier:
