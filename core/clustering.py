@@ -324,24 +324,44 @@ def linkage_components(
     return connected_components(links)
 
 
+def edges_by_part(
+    edges: list[tuple[str, str, float]], parts: dict[str, str]
+) -> dict[str, list[tuple[str, str, float]]]:
+    """Edges and each node's part in; the edges whose two ends lie in one part, by part, in input order (edges
+    between parts cannot change a cluster)."""
+    by_part: dict[str, list[tuple[str, str, float]]] = {}
+    for edge in edges:
+        part = parts.get(edge[0])
+        if part is not None and part == parts.get(edge[1]):
+            by_part.setdefault(part, []).append(edge)
+    return by_part
+
+
+def part_ties(parts: dict[str, str], fixed: dict[str, str]) -> dict[str, list[tuple[str, str, float]]]:
+    """Each node's part and earlier runs' story ids in; by part, edges of weight 0 tying the articles of one
+    earlier story in it (sorted pairs), so that ``average_link`` sees each of them even when all its own edges
+    lead out of the part: they start as one cluster, whose size counts in every average."""
+    ties: dict[str, list[tuple[str, str, float]]] = {}
+    for partner, node in _story_ties(parts, fixed):
+        ties.setdefault(parts[node], []).append((partner, node, 0.0))
+    return ties
+
+
 def linkage_parts(
     edges: list[tuple[str, str, float]], threshold: float, fixed: dict[str, str] | None = None
 ) -> tuple[dict[str, str], dict[str, list[tuple[str, str, float]]]]:
-    """``linkage_components`` and each part's edges: ``(node → part, part → its edges)``.
+    """``linkage_components`` and each part's edges (``edges_by_part``, then ``part_ties``): ``(node → part,
+    part → its edges)``.
 
-    Edges between parts are left out. The articles of one earlier story in a part are tied by an edge of
-    weight 0 (sorted pair), so that ``average_link`` sees each of them even when all its own edges lead out
-    of the part: they start as one cluster, whose size counts in every average.
+    ``ClusterStories`` takes these steps apart: the components need only the edges that reach ``threshold``
+    (all edges when there are earlier stories, whose ties follow any edge), and each part's edges are then
+    gathered where the edges are.
     """
     fixed = fixed or {}
     roots = linkage_components(edges, threshold, fixed)
-    parts: dict[str, list[tuple[str, str, float]]] = {}
-    for edge in edges:
-        root = roots.get(edge[0])
-        if root is not None and root == roots.get(edge[1]):
-            parts.setdefault(root, []).append(edge)
-    for partner, node in _story_ties(roots, fixed):
-        parts.setdefault(roots[node], []).append((partner, node, 0.0))
+    parts = edges_by_part(edges, roots)
+    for part, ties in part_ties(roots, fixed).items():
+        parts.setdefault(part, []).extend(ties)
     return roots, parts
 
 

@@ -163,6 +163,50 @@ def test_average_link_by_linkage_parts_equals_average_link_by_connected_componen
             assert average_link(edges, 0.15) == expected
 
 
+def test_parts_gathered_where_the_edges_are_equal_linkage_parts():
+    """ClusterStories' steps apart: components from the heavy edges only (all edges with earlier stories),
+    each block's edges sent to its part, the ties added per part. Every part gets exactly ``linkage_parts``'
+    edges, and average-link on them assigns the same stories."""
+    from transforms.cluster import _cluster_part, _edges_by_part, _heavy, _split_parts
+
+    rng = random.Random(5)
+    tied = 0
+    for _ in range(300):
+        nodes = [f"n{i:02d}" for i in range(rng.randrange(2, 30))]
+        edges = {}
+        for _ in range(rng.randrange(1, 3 * len(nodes))):
+            a, b = sorted(rng.sample(nodes, 2))
+            edges[a, b] = rng.choice([0.15, round(rng.uniform(0.02, 0.12), 6), round(rng.uniform(0.02, 0.5), 6)])
+        edges = [(a, b, w) for (a, b), w in sorted(edges.items())]
+        blocks = [[] for _ in range(rng.randrange(1, 6))]
+        for edge in edges:  # a pair is found in one to three blocks
+            for block in rng.sample(blocks, rng.randint(1, min(3, len(blocks)))):
+                block.append(edge)
+        fixed = {n: rng.choice("ST") for n in nodes if rng.random() < 0.3} if rng.random() < 0.5 else {}
+        linking = blocks if fixed else [_heavy(block, 0.15) for block in blocks]
+        out = list(_split_parts(sorted({e for block in linking for e in block}), 0.15, fixed))
+        roots = dict(o.value for o in out if isinstance(o, beam.pvalue.TaggedOutput))
+        ties = dict(o for o in out if not isinstance(o, beam.pvalue.TaggedOutput))
+        gathered: dict[str, list] = {}
+        for block in blocks:
+            for part, listed in _edges_by_part(block, roots):
+                gathered.setdefault(part, []).append(listed)
+
+        expected_roots, expected_parts = linkage_parts(edges, 0.15, fixed)
+        assert roots == expected_roots
+        assert set(gathered) | set(ties) == set(expected_parts)
+        for part, part_edges in expected_parts.items():
+            got = {e for listed in gathered.get(part, []) for e in listed} | set(ties.get(part, []))
+            assert got == set(part_edges)
+            members = {n for a, b, _ in part_edges for n in (a, b)}
+            nodes_of = [(n, (n,), fixed.get(n)) for n in sorted(members)]
+            apart = {"edges": gathered.get(part, []), "ties": [ties[part]] if part in ties else [], "nodes": nodes_of}
+            whole = {"edges": [part_edges], "ties": [], "nodes": nodes_of}
+            assert list(_cluster_part((part, apart), 0.15)) == list(_cluster_part((part, whole), 0.15))
+        tied += len(ties)
+    assert tied > 20  # earlier stories tie articles in many of the random graphs
+
+
 def test_linkage_components_follow_heavy_edges_and_earlier_stories():
     edges = [("a", "b", 0.9), ("b", "c", 0.05), ("c", "d", 0.15), ("p", "a", 0.05), ("p", "q", 0.01), ("x", "y", 0.1)]
     assert linkage_components(edges, 0.15) == {"a": "a", "b": "a", "c": "c", "d": "c"}

@@ -18,18 +18,24 @@ ClusterStories, step by step (the logic is in ``core.clustering``):
 4. ``ScoreBlocks``: the pairs of each block are scored where the block is
    grouped (``core.blockscore`` scores a whole block with numpy); each block's
    edges leave as one list, not one element per edge.
-5. ``AllEdges`` / ``Components``: the edges of all blocks, a pair found in
-   several blocks kept once (``DistinctEdgesFn``, combined per bundle first),
-   then union-find over the edges that reach the average-link threshold
-   (``core.clustering.linkage_parts``: clusters can only grow along them), a
-   small, global step that sends each part's edges on as one element and
-   each node's part as a side input.
-6. ``GroupComponents`` / ``AverageLink``: each part's edges, and once per
-   member its order and earlier story (``Nodes``: edges carry ids and scores
-   only, and the features are not read again), then
+5. ``HeavyEdges`` / ``AllEdges`` / ``Components``: union-find over the
+   edges that reach the average-link threshold (clusters can only grow along
+   them, ``core.clustering.linkage_components``), a pair found in several
+   blocks kept once (``DistinctEdgesFn``, combined per bundle first): a
+   small, global step (on Reuters 41,829 of the 310,428 distinct edges) that
+   sends each node's part on as a side input. With earlier stories, whose
+   articles are tied within the connected components of all edges, every
+   edge goes to this step.
+6. ``EdgesByPart``: each block's edges with both ends in one part, keyed by
+   the part (``core.clustering.edges_by_part``), in parallel where the
+   edges are; edges between parts cannot change a cluster and are dropped.
+7. ``GroupComponents`` / ``AverageLink``: each part's edges (a pair found in
+   several blocks kept once), the ties of earlier stories' articles, and once
+   per member its order and earlier story (``Nodes``: edges carry ids and
+   scores only, and the features are not read again), then
    average-link clustering; each story's id derives from its earliest member
    (``core.stories.story_id_for``).
-7. ``AssignStories``: every article gets its story id from the story ids by
+8. ``AssignStories``: every article gets its story id from the story ids by
    article id, a side input (so whole articles are not shuffled again); an
    article with no edge is a story of its own.
 
@@ -54,10 +60,12 @@ from core.clustering import (
     article_terms,
     average_link,
     block_keys,
+    edges_by_part,
     empty_features,
     empty_terms,
     features_from_terms,
-    linkage_parts,
+    linkage_components,
+    part_ties,
     story_node,
 )
 from core.state import as_prior, is_prior, is_replaced
@@ -193,20 +201,35 @@ class DistinctEdgesFn(beam.combiners.ToSetCombineFn):
 ROOTS = "roots"
 
 
+def _heavy(edges: list[tuple], threshold: float) -> list[tuple]:
+    """A block's edges in; those that reach ``threshold`` out (the only ones components follow)."""
+    return [edge for edge in edges if edge[2] >= threshold]
+
+
 def _split_parts(edges: list[tuple], threshold: float, fixed: dict):
-    """All distinct edges (of a window) and earlier articles' story ids in; ``(part, [its edges])`` per part
-    that average-link clusters independently (``core.clustering.linkage_parts``) out, and, tagged ``roots``,
-    ``(node, part)`` for every node in one. Edges between parts cannot change a cluster and are dropped.
+    """Distinct edges (of a window: those that reach ``threshold``, or all of them with earlier stories) and
+    earlier articles' story ids in; tagged ``roots``, ``(node, part)`` for every node of a part that
+    average-link clusters independently (``core.clustering.linkage_components``), and ``(part, [ties])`` for
+    the parts holding several articles of one earlier story (``core.clustering.part_ties``) out.
 
     Parts, not connected components: on Reuters one connected component held 17,756 of the 17,883 articles
     with an edge; parts split them 1,026 ways (the largest still 11,272 articles) and drop 80,157 of the
     310,428 edges.
     """
-    roots, parts = linkage_parts(edges, threshold, fixed)
-    for part in sorted(parts):
-        yield part, parts[part]
+    roots = linkage_components(edges, threshold, fixed)
+    ties = part_ties(roots, fixed)
+    for part in sorted(ties):
+        yield part, ties[part]
     for node in sorted(roots):
         yield beam.pvalue.TaggedOutput(ROOTS, (node, roots[node]))
+
+
+def _edges_by_part(edges: list[tuple], roots: dict):
+    """A block's edges and each node's part (side input) in; ``(part, [its edges])`` for each part the block
+    has edges in out."""
+    parts = edges_by_part(edges, roots)
+    for part in sorted(parts):
+        yield part, parts[part]
 
 
 def _prior_story(keyed: tuple):
@@ -223,10 +246,11 @@ def _node_by_part(node: tuple, roots: dict):
 
 
 def _cluster_part(keyed, threshold: float):
-    """``(part, {"edges": [[its edges]], "nodes": [nodes]})`` in; ``(article_id, story_id)`` for each article of
-    the part out."""
+    """``(part, {"edges": [[its edges]], "ties": [[earlier stories' ties]], "nodes": [nodes]})`` in;
+    ``(article_id, story_id)`` for each article of the part out."""
     _, grouped = keyed
-    edges = [edge for listed in grouped["edges"] for edge in listed]
+    # Blocks share pairs: each edge once. A tie may pair two articles that also have an edge; both count.
+    edges = sorted({edge for key in ("edges", "ties") for listed in grouped[key] for edge in listed})
     order, fixed = {}, {}
     for article_id, article_order, story in grouped["nodes"]:
         order[article_id] = article_order
@@ -282,17 +306,25 @@ class ClusterStories(beam.PTransform):
                 features | "PriorStories" >> beam.FlatMap(_prior_story) | "PriorStoriesById" >> DictPerWindow(),
                 default_value={},
             )
-        split = (
+        edges = (
             blocked.keys
             | "GroupBlocks" >> beam.GroupByKey()
             | "ScoreBlocks" >> beam.ParDo(ScoreBlockFn(config), beam.pvalue.AsSingleton(entries, default_value={}))
+        )
+        # Without earlier stories only the heavy edges decide the parts; the global step then holds about an
+        # eighth of the edges (Reuters), and the rest go to their parts in parallel.
+        linking = edges if self.priors is not None else edges | "HeavyEdges" >> beam.Map(_heavy, config.threshold)
+        split = (
+            linking
             | "AllEdges" >> beam.CombineGlobally(DistinctEdgesFn()).without_defaults()
-            | "Components" >> beam.FlatMap(_split_parts, config.threshold, fixed).with_outputs(ROOTS, main="edges")
+            | "Components" >> beam.FlatMap(_split_parts, config.threshold, fixed).with_outputs(ROOTS, main="ties")
         )
         part_of = beam.pvalue.AsSingleton(split[ROOTS] | "RootsById" >> DictPerWindow(), default_value={})
+        part_edges = edges | "EdgesByPart" >> beam.FlatMap(_edges_by_part, part_of)
         assignment = (
             {
-                "edges": split.edges,
+                "edges": part_edges,
+                "ties": split.ties,
                 "nodes": (
                     features
                     | "Nodes" >> beam.Map(lambda keyed: story_node(keyed[1]))
