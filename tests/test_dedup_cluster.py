@@ -146,16 +146,21 @@ def _clusters_by_linkage_parts(edges, threshold, fixed):
     return sorted(clusters)
 
 
+def _random_graph(rng: random.Random) -> tuple[list[str], list[tuple[str, str, float]]]:
+    """Up to 29 nodes and sorted edges between them, light and heavy, some exactly at the threshold 0.15,
+    rounded as ScoreBlocks rounds them."""
+    nodes = [f"n{i:02d}" for i in range(rng.randrange(2, 30))]
+    edges = {}
+    for _ in range(rng.randrange(1, 3 * len(nodes))):
+        a, b = sorted(rng.sample(nodes, 2))
+        edges[a, b] = rng.choice([0.15, round(rng.uniform(0.02, 0.12), 6), round(rng.uniform(0.02, 0.5), 6)])
+    return nodes, [(a, b, w) for (a, b), w in sorted(edges.items())]
+
+
 def test_average_link_by_linkage_parts_equals_average_link_by_connected_components():
     rng = random.Random(11)
     for _ in range(500):
-        nodes = [f"n{i:02d}" for i in range(rng.randrange(2, 30))]
-        edges = {}
-        for _ in range(rng.randrange(1, 3 * len(nodes))):
-            a, b = sorted(rng.sample(nodes, 2))
-            # light and heavy weights, some exactly at the threshold, rounded as ScoreBlocks rounds them
-            edges[a, b] = rng.choice([0.15, round(rng.uniform(0.02, 0.12), 6), round(rng.uniform(0.02, 0.5), 6)])
-        edges = [(a, b, w) for (a, b), w in sorted(edges.items())]
+        nodes, edges = _random_graph(rng)
         fixed = {n: rng.choice("ST") for n in nodes if rng.random() < 0.2}
         expected = _clusters_by_connected_components(edges, 0.15, fixed)
         assert _clusters_by_linkage_parts(edges, 0.15, fixed) == expected
@@ -172,12 +177,7 @@ def test_parts_gathered_where_the_edges_are_equal_linkage_parts():
     rng = random.Random(5)
     tied = 0
     for _ in range(300):
-        nodes = [f"n{i:02d}" for i in range(rng.randrange(2, 30))]
-        edges = {}
-        for _ in range(rng.randrange(1, 3 * len(nodes))):
-            a, b = sorted(rng.sample(nodes, 2))
-            edges[a, b] = rng.choice([0.15, round(rng.uniform(0.02, 0.12), 6), round(rng.uniform(0.02, 0.5), 6)])
-        edges = [(a, b, w) for (a, b), w in sorted(edges.items())]
+        nodes, edges = _random_graph(rng)
         blocks = [[] for _ in range(rng.randrange(1, 6))]
         for edge in edges:  # a pair is found in one to three blocks
             for block in rng.sample(blocks, rng.randint(1, min(3, len(blocks)))):
