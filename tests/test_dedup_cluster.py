@@ -172,7 +172,7 @@ def test_parts_gathered_where_the_edges_are_equal_linkage_parts():
     """ClusterStories' steps apart: components from the heavy edges only (all edges with earlier stories),
     each block's edges sent to its part, the ties added per part. Every part gets exactly ``linkage_parts``'
     edges, and average-link on them assigns the same stories."""
-    from transforms.cluster import _cluster_part, _edges_by_part, _heavy, _split_parts
+    from transforms.cluster import _cluster_part, _edges_by_part, _find_parts, _heavy
 
     rng = random.Random(5)
     tied = 0
@@ -184,7 +184,7 @@ def test_parts_gathered_where_the_edges_are_equal_linkage_parts():
                 block.append(edge)
         fixed = {n: rng.choice("ST") for n in nodes if rng.random() < 0.3} if rng.random() < 0.5 else {}
         linking = blocks if fixed else [_heavy(block, 0.15) for block in blocks]
-        out = list(_split_parts(sorted({e for block in linking for e in block}), 0.15, fixed))
+        out = list(_find_parts(sorted({e for block in linking for e in block}), 0.15, fixed))
         roots = dict(o.value for o in out if isinstance(o, beam.pvalue.TaggedOutput))
         ties = dict(o for o in out if not isinstance(o, beam.pvalue.TaggedOutput))
         gathered: dict[str, list] = {}

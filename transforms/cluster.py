@@ -206,15 +206,15 @@ def _heavy(edges: list[tuple], threshold: float) -> list[tuple]:
     return [edge for edge in edges if edge[2] >= threshold]
 
 
-def _split_parts(edges: list[tuple], threshold: float, fixed: dict):
+def _find_parts(edges: list[tuple], threshold: float, fixed: dict):
     """Distinct edges (of a window: those that reach ``threshold``, or all of them with earlier stories) and
     earlier articles' story ids in; tagged ``roots``, ``(node, part)`` for every node of a part that
     average-link clusters independently (``core.clustering.linkage_components``), and ``(part, [ties])`` for
     the parts holding several articles of one earlier story (``core.clustering.part_ties``) out.
 
     Parts, not connected components: on Reuters one connected component held 17,756 of the 17,883 articles
-    with an edge; parts split them 1,026 ways (the largest still 11,272 articles) and drop 80,157 of the
-    310,428 edges.
+    with an edge; parts split them 1,026 ways (the largest still 11,272 articles), and ``EdgesByPart`` drops
+    the 80,157 of the 310,428 edges that lie between parts.
     """
     roots = linkage_components(edges, threshold, fixed)
     ties = part_ties(roots, fixed)
@@ -317,7 +317,7 @@ class ClusterStories(beam.PTransform):
         split = (
             linking
             | "AllEdges" >> beam.CombineGlobally(DistinctEdgesFn()).without_defaults()
-            | "Components" >> beam.FlatMap(_split_parts, config.threshold, fixed).with_outputs(ROOTS, main="ties")
+            | "Components" >> beam.FlatMap(_find_parts, config.threshold, fixed).with_outputs(ROOTS, main="ties")
         )
         part_of = beam.pvalue.AsSingleton(split[ROOTS] | "RootsById" >> DictPerWindow(), default_value={})
         part_edges = edges | "EdgesByPart" >> beam.FlatMap(_edges_by_part, part_of)
