@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import apache_beam as beam
+import orjson
 from apache_beam.testing.util import assert_that, equal_to
 from conftest import REFERENCE_DATE, beam_pipeline, read_jsonl_tree, tree_bytes
 
@@ -104,6 +105,11 @@ def test_write_partitions_is_order_independent(tmp_path):
     names = sorted(outputs[0])
     assert all(n.startswith("articles/date=2022-07-0") and n.endswith(".jsonl") for n in names)
     assert sum(b.count(b"\n") for b in outputs[0].values()) == 40
+    for name in names:  # every file lists its records by key, each as one sorted-key JSON line
+        lines = outputs[0][name].splitlines()
+        ids = [orjson.loads(line)["id"] for line in lines]
+        assert ids == sorted(ids)
+        assert all(line == orjson.dumps(orjson.loads(line), option=orjson.OPT_SORT_KEYS) for line in lines)
 
 
 def test_whole_pipeline_on_seeds(tmp_path, seeds_dir):

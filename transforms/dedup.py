@@ -36,20 +36,20 @@ from core.minhash import (
     signature,
 )
 from core.state import as_prior, is_prior
-from transforms.common import NAMESPACE, JoinPairs, ListPerWindow, pairs_in_group
+from transforms.common import NAMESPACE, JoinPairs, ListPerWindow, packed, pairs_in_group, unpacked
 
 LINKS = "links"
 
 
 class CollapseExactFn(beam.DoFn):
-    """``(content_hash, [articles])`` in; the survivor, listing the others as exact duplicates, out."""
+    """``(content_hash, [packed articles])`` in; the survivor, listing the others as exact duplicates, out."""
 
     def __init__(self):
         self.duplicates = Metrics.counter(NAMESPACE, "duplicates_exact")
 
     def process(self, keyed):
         _, group = keyed
-        group = list(group)
+        group = [unpacked(data) for data in group]
         if len(group) > 1:
             self.duplicates.inc(len(group) - 1)
         yield collapse(group, "exact") if len(group) > 1 else group[0]
@@ -116,19 +116,19 @@ def assign_survivors(edges: list[tuple]) -> list[tuple[str, tuple[str, float]]]:
     return [(node, (survivor[roots[node]], best[node])) for node in sorted(roots)]
 
 
-def _group_key(article: dict, assignment: dict) -> tuple[str, dict]:
-    return assignment.get(article["id"], (article["id"], 1.0))[0], article
+def _group_key(article: dict, assignment: dict) -> tuple[str, bytes]:
+    return assignment.get(article["id"], (article["id"], 1.0))[0], packed(article)
 
 
 class CollapseNearFn(beam.DoFn):
-    """``(survivor_id, [articles])`` in; the survivor listing the near copies out."""
+    """``(survivor_id, [packed articles])`` in; the survivor listing the near copies out."""
 
     def __init__(self):
         self.duplicates = Metrics.counter(NAMESPACE, "duplicates_near")
 
     def process(self, keyed, assignment: dict):
         _, group = keyed
-        group = list(group)
+        group = [unpacked(data) for data in group]
         if len(group) == 1:
             yield group[0]
             return
@@ -234,7 +234,7 @@ class DeduplicateArticles(beam.PTransform):
             articles = (articles, marked) | "WithPriors" >> beam.Flatten()
         exact = (
             articles
-            | "KeyByContentHash" >> beam.Map(lambda a: (a["content_hash"], a))
+            | "KeyByContentHash" >> beam.Map(lambda a: (a["content_hash"], packed(a)))
             | "GroupCopies" >> beam.GroupByKey()
             | "CollapseExact" >> beam.ParDo(CollapseExactFn())
             | "SplitExact" >> beam.ParDo(SplitPriorsFn(final=False)).with_outputs(LINKS, main="articles")

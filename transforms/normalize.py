@@ -8,11 +8,11 @@ from apache_beam.metrics import Metrics
 from core import deadletter as dl
 from core.language import load_identifier
 from core.normalize import NormalizeConfig, NormalizeError, normalize_article, without_paragraphs
-from transforms.common import DEAD_LETTER, NAMESPACE, count_dead_letter
+from transforms.common import DEAD_LETTER, NAMESPACE, count_dead_letter, packed, unpacked
 
 
 class NormalizeFn(beam.DoFn):
-    """Raw article dict in; normalised article dict, or a dead letter, out."""
+    """A packed raw article dict (``transforms.common.packed``) in; normalised article dict, or a dead letter, out."""
 
     def __init__(self, config: NormalizeConfig):
         self.config = config
@@ -24,7 +24,8 @@ class NormalizeFn(beam.DoFn):
     def setup(self):
         self.identify = load_identifier()
 
-    def process(self, raw: dict):
+    def process(self, data: bytes):
+        raw = unpacked(data)
         src = raw["source"]
         try:
             article = normalize_article(raw, self.config, self.identify)
@@ -71,6 +72,7 @@ class NormalizeArticles(beam.PTransform):
             raw_articles
             # One JSONL file of many records is parsed by one worker; normalising them (language identification
             # above all) costs many times the parse, so the records are spread over all workers first.
+            | "Pack" >> beam.Map(packed)
             | "SpreadRecords" >> beam.Reshuffle()
             | "Normalize" >> beam.ParDo(NormalizeFn(self.config)).with_outputs(DEAD_LETTER, main="articles")
         )

@@ -48,34 +48,40 @@ def partition_path(directory: str, partition: str | None) -> str:
     return directory if partition is None else f"{directory}/date={partition}"
 
 
+def encode_line(record: dict) -> bytes:
+    """One orjson line with sorted keys: byte-identical for equal records."""
+    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS) + b"\n"
+
+
 def encode_lines(records: list[dict]) -> bytes:
-    """orjson lines with sorted keys: byte-identical for equal records."""
-    return b"".join(orjson.dumps(r, option=orjson.OPT_SORT_KEYS) + b"\n" for r in records)
+    """orjson lines with sorted keys, in the order given."""
+    return b"".join(encode_line(r) for r in records)
 
 
 class WriteShardFn(beam.DoFn):
-    """``((partition, shard), [records])`` in; writes one file; ``{"path", "records"}`` out."""
+    """``((partition, shard), [(sort key, line)])`` in; writes one file, its lines in key order;
+    ``{"path", "records"}`` out."""
 
-    def __init__(self, staging_dir: str, directory: str, sort_key: Callable[[dict], object]):
+    def __init__(self, staging_dir: str, directory: str):
         self.staging_dir = staging_dir
         self.directory = directory
-        self.sort_key = sort_key
         self.written = Metrics.counter(NAMESPACE, f"{directory}_written")
 
     def process(self, keyed, window=beam.DoFn.WindowParam):
-        (partition, shard), records = keyed
-        records = sorted(records, key=self.sort_key)
+        (partition, shard), keyed_lines = keyed
+        # Keys are unique; were two equal, their lines would still come in one order whatever the input order.
+        lines = [line for _, line in sorted(keyed_lines)]
         rel = f"{partition_path(self.directory, partition)}/{file_name(shard, window)}"
         final = f"{self.staging_dir}/{rel}"
         tmp = f"{final}.inprogress"
         with FileSystems.create(tmp) as handle:
-            handle.write(encode_lines(records))
+            handle.write(b"".join(lines))
         # A retried bundle rewrites the same bytes under the same name.
         if FileSystems.exists(final):
             FileSystems.delete([final])
         FileSystems.rename([tmp], [final])
-        self.written.inc(len(records))
-        yield {"path": rel, "records": len(records)}
+        self.written.inc(len(lines))
+        yield {"path": rel, "records": len(lines)}
 
 
 class WritePartitions(beam.PTransform):
@@ -103,9 +109,16 @@ class WritePartitions(beam.PTransform):
 
     def expand(self, records):
         partition_of, key_of, num_shards = self.partition_of, self.key_of, self.num_shards
+
+        def keyed_line(record: dict) -> tuple[tuple, tuple]:
+            key = key_of(record)
+            return (partition_of(record), shard_of(repr(key), num_shards)), (key, encode_line(record))
+
         return (
             records
-            | "KeyByShard" >> beam.Map(lambda r: ((partition_of(r), shard_of(repr(key_of(r)), num_shards)), r))
+            # Each record is serialised where it is made, and the shuffle carries its line as bytes: the runner
+            # that groups them holds compact bytes instead of decoded dicts, and re-encodes nothing.
+            | "KeyByShard" >> beam.Map(keyed_line)
             | "GroupByShard" >> beam.GroupByKey()
-            | "WriteShard" >> beam.ParDo(WriteShardFn(self.staging_dir, self.directory, key_of))
+            | "WriteShard" >> beam.ParDo(WriteShardFn(self.staging_dir, self.directory))
         )
