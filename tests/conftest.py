@@ -20,6 +20,18 @@ HUGE_BYTES = 50 * 1024 * 1024
 REFERENCE_DATE = "2026-11-23"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory) -> Path:
+    """The language model's array cache for this test session (inherited by the CLI and worker processes), so
+    tests write nothing under the user's home."""
+    from core.language import CACHE_ENV  # noqa: PLC0415
+
+    cache = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV, str(cache))
+        yield cache
+
+
 def beam_pipeline(*flags: str) -> TestPipeline:
     """A TestPipeline on the FnApiRunner (the DirectRunner would try to download Prism)."""
     return TestPipeline(runner="FnApiRunner", options=PipelineOptions(list(flags)), argv=[], blocking=True)

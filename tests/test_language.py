@@ -5,11 +5,12 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import orjson
 import pytest
 from py3langid.langid import MODEL_FILE, visit_counts
 from py3langid.langid import LanguageIdentifier as Py3Identifier
 
-from core.language import feature_counts, load_identifier
+from core.language import default_cache_dir, feature_counts, load_identifier
 
 TEXTS = [
     "",
@@ -86,3 +87,62 @@ def test_automaton_depth_bounds_every_state(identifiers):
     _, fast = identifiers
     assert 1 <= fast.tables.depth <= 8
     assert fast.tables.output.shape == fast.tables.rowbase.shape
+
+
+def _assert_scores_equal(reference, fast) -> None:
+    for text in TEXTS:
+        assert np.array_equal(fast._decide(text), reference._decide(text)), text
+        assert fast(text) == reference.classify(text)
+
+
+def test_cached_arrays_are_mapped_and_score_as_py3langid(tmp_path):
+    """The first load writes the cache entry; the next maps it read-only and scores bit for bit as py3langid."""
+    reference = Py3Identifier.from_model_file(MODEL_FILE, norm_probs=True)
+    built = load_identifier(tmp_path)
+    (entry,) = tmp_path.iterdir()
+    assert entry.name.startswith("langid-") and sorted(p.name for p in entry.iterdir()) == [
+        "meta.json",
+        "next.npy",
+        "output.npy",
+        "pc.npy",
+        "ptc.npy",
+        "rowbase.npy",
+    ]
+    assert built.tables.next.flags.owndata  # built in memory
+    cached = load_identifier(tmp_path)
+    assert not cached.tables.next.flags.writeable and not cached.nb_ptc.flags.writeable  # mapped from the files
+    assert cached.tables.depth == built.tables.depth and cached.nb_classes == built.nb_classes
+    _assert_scores_equal(reference, built)
+    _assert_scores_equal(reference, cached)
+    cached.set_languages(["en", "de"])
+    assert cached(TEXTS[5])[0] == "de"
+
+
+def test_damaged_or_unwritable_cache_falls_back_to_the_packaged_model(tmp_path):
+    reference = Py3Identifier.from_model_file(MODEL_FILE, norm_probs=True)
+    load_identifier(tmp_path)
+    (entry,) = tmp_path.iterdir()
+    with open(entry / "next.npy", "r+b") as handle:  # truncated, as by a full disk
+        handle.truncate(1000)
+    damaged = load_identifier(tmp_path)
+    assert damaged.tables.next.flags.owndata  # rebuilt, not read from the damaged entry
+    _assert_scores_equal(reference, damaged)
+    assert not load_identifier(tmp_path).tables.next.flags.writeable  # and the entry was written again
+    (entry / "meta.json").write_bytes(b'{"classes": ["en"], "depth": 6}')  # a foreign entry: shapes disagree
+    _assert_scores_equal(reference, load_identifier(tmp_path))
+    assert orjson.loads((entry / "meta.json").read_bytes())["classes"] == reference.nb_classes
+
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_bytes(b"")
+    _assert_scores_equal(reference, load_identifier(blocked / "cache"))
+    _assert_scores_equal(reference, load_identifier(None))
+
+
+def test_cache_directory_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("NEWSBEAM_CACHE_DIR", str(tmp_path))
+    assert default_cache_dir() == tmp_path
+    monkeypatch.setenv("NEWSBEAM_CACHE_DIR", "")
+    assert default_cache_dir() is None
+    monkeypatch.delenv("NEWSBEAM_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_cache_dir() == tmp_path / "newsbeam"
