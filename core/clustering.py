@@ -420,9 +420,12 @@ def average_link(
 
     heap = []
     for x in sorted(members):
-        for y in sorted(sums[x]):
-            if x < y and allowed(x, y) and average(x, y) >= threshold:
-                heap.append((-average(x, y), x, y))
+        row, size = sums[x], len(members[x])
+        for y in sorted(row):
+            if x < y:
+                avg = row[y] / (size * len(members[y]))  # average(x, y), inlined: this runs once per edge
+                if avg >= threshold and allowed(x, y):
+                    heap.append((-avg, x, y))
     heapq.heapify(heap)
     while heap:
         neg, a, b = heapq.heappop(heap)
@@ -432,8 +435,9 @@ def average_link(
         if abs(current + neg) > 1e-9 or current < threshold:
             continue  # stale entry
         keep = merge(a, b)
-        for other in sorted(sums[keep]):
-            avg = average(keep, other)
+        row, size = sums[keep], len(members[keep])
+        for other in sorted(row):
+            avg = row[other] / (size * len(members[other]))
             if avg >= threshold and allowed(keep, other):
                 heapq.heappush(heap, (-avg, min(keep, other), max(keep, other)))
     return sorted(sorted(m) for m in members.values())
