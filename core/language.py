@@ -171,7 +171,8 @@ def _read_cache(entry: Path) -> tuple[dict[str, np.ndarray], dict] | None:
 
 
 def _consistent(arrays: dict[str, np.ndarray], meta: dict) -> bool:
-    """Whether cached arrays fit together as one model (a damaged or foreign entry is rebuilt, not used)."""
+    """Whether cached arrays fit together as one model, every index in range (a damaged or foreign entry is
+    rebuilt, not used: the scan must never index outside a table)."""
     ptc, pc, nxt, rowbase, output = (arrays[name] for name in _ARRAYS)
     return (
         isinstance(meta, dict)
@@ -179,9 +180,15 @@ def _consistent(arrays: dict[str, np.ndarray], meta: dict) -> bool:
         and isinstance(meta.get("classes"), list)
         and ptc.ndim == 2
         and ptc.shape[1] == len(pc) == len(meta["classes"])
-        and all(a.dtype == np.int32 and a.ndim == 1 for a in (nxt, rowbase, output))
+        and all(a.dtype == np.int32 and a.ndim == 1 and len(a) for a in (nxt, rowbase, output))
         and len(nxt) % 256 == 0
         and len(rowbase) == len(output)
+        and 0 <= nxt.min()
+        and nxt.max() < len(rowbase)  # a state
+        and 0 <= rowbase.min()
+        and rowbase.max() + 256 <= len(nxt)  # a row's start
+        and -1 <= output.min()
+        and output.max() < len(ptc)  # a feature, or none
     )
 
 

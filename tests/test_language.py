@@ -128,6 +128,12 @@ def test_damaged_or_unwritable_cache_falls_back_to_the_packaged_model(tmp_path):
     assert damaged.tables.next.flags.owndata  # rebuilt, not read from the damaged entry
     _assert_scores_equal(reference, damaged)
     assert not load_identifier(tmp_path).tables.next.flags.writeable  # and the entry was written again
+    next_table = np.load(entry / "next.npy")
+    next_table[12345] = len(next_table)  # a state that does not exist: the scan would index outside the table
+    np.save(entry / "next.npy", next_table)
+    out_of_range = load_identifier(tmp_path)
+    assert out_of_range.tables.next.flags.owndata
+    _assert_scores_equal(reference, out_of_range)
     (entry / "meta.json").write_bytes(b'{"classes": ["en"], "depth": 6}')  # a foreign entry: shapes disagree
     _assert_scores_equal(reference, load_identifier(tmp_path))
     assert orjson.loads((entry / "meta.json").read_bytes())["classes"] == reference.nb_classes
