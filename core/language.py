@@ -99,6 +99,18 @@ class LanguageIdentifier(_Py3Identifier):
         self.tables = tables
         self._start_rows32()
 
+    @classmethod
+    def from_model_file(cls, model_file, *args, **kwargs) -> LanguageIdentifier:
+        """py3langid's constructor from a model file (its arguments as py3langid takes them), uncached."""
+        path = Path(model_file)
+        return cls.from_arrays(*build_arrays(path if path.is_absolute() else MODEL_DIR / path), *args, **kwargs)
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict, *args, **kwargs) -> LanguageIdentifier:
+        """``build_arrays``' (or the cache's) arrays and metadata in; an identifier over them out."""
+        tables = DfaTables(arrays["next"], arrays["rowbase"], arrays["output"], depth=meta["depth"])
+        return cls(arrays["ptc"], arrays["pc"], meta["classes"], tables, *args, **kwargs)
+
     def _start_rows32(self) -> None:
         """The model's float16 rows are converted to float32 once each, when a text first uses them: numpy
         converts float16 in software, and the same n-grams recur in text after text. A row is stored in the next
@@ -226,6 +238,4 @@ def load_identifier(cache_dir: Path | str | None = "default") -> LanguageIdentif
         if cache_dir is not None:
             shutil.rmtree(entry, ignore_errors=True)  # a damaged entry is replaced
             _write_cache(entry, *loaded)
-    arrays, meta = loaded
-    tables = DfaTables(arrays["next"], arrays["rowbase"], arrays["output"], depth=meta["depth"])
-    return LanguageIdentifier(arrays["ptc"], arrays["pc"], meta["classes"], tables, norm_probs=True)
+    return LanguageIdentifier.from_arrays(*loaded, norm_probs=True)

@@ -142,6 +142,7 @@ def test_damaged_or_unwritable_cache_falls_back_to_the_packaged_model(tmp_path):
     blocked.write_bytes(b"")
     _assert_scores_equal(reference, load_identifier(blocked / "cache"))
     _assert_scores_equal(reference, load_identifier(None))
+    _assert_scores_equal(reference, type(load_identifier(None)).from_model_file(MODEL_FILE, norm_probs=True))
 
 
 def test_cache_directory_follows_the_environment(monkeypatch, tmp_path):
