@@ -102,8 +102,7 @@ class LanguageIdentifier(_Py3Identifier):
     @classmethod
     def from_model_file(cls, model_file, *args, **kwargs) -> LanguageIdentifier:
         """py3langid's constructor from a model file (its arguments as py3langid takes them), uncached."""
-        path = Path(model_file)
-        return cls.from_arrays(*build_arrays(path if path.is_absolute() else MODEL_DIR / path), *args, **kwargs)
+        return cls.from_arrays(*build_arrays(_model_path(model_file)), *args, **kwargs)
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict, *args, **kwargs) -> LanguageIdentifier:
@@ -152,8 +151,9 @@ def default_cache_dir() -> Path | None:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsbeam"
 
 
-def _model_path() -> Path:
-    path = Path(MODEL_FILE)
+def _model_path(model_file=MODEL_FILE) -> Path:
+    """A model file's path, as py3langid resolves it (a relative name is in its data directory)."""
+    path = Path(model_file)
     return path if path.is_absolute() else MODEL_DIR / path
 
 
@@ -164,8 +164,13 @@ def build_arrays(model_path: Path) -> tuple[dict[str, np.ndarray], dict]:
     ptc, pc, classes, nextmove, row, output = load_model(model_path)
     rowbase = np.asarray(row, dtype=np.int32) << 8  # py3langid's pre-shifted row offsets
     tables = DfaTables(nextmove, rowbase, output)
-    arrays = {"ptc": np.asarray(ptc), "pc": np.asarray(pc), "next": tables.next, "rowbase": tables.rowbase}
-    arrays["output"] = tables.output
+    arrays = {
+        "ptc": np.asarray(ptc),
+        "pc": np.asarray(pc),
+        "next": tables.next,
+        "rowbase": tables.rowbase,
+        "output": tables.output,
+    }
     return arrays, {"classes": list(classes), "depth": tables.depth}
 
 
