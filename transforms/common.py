@@ -58,42 +58,6 @@ class DictPerWindow(beam.PTransform):
         return pcoll | "Combine" >> beam.CombineGlobally(beam.combiners.ToDictCombineFn()).without_defaults()
 
 
-def _attach_features(keyed, group: str):
-    """``(id, {group: [items], "features": [f]})`` in; ``(item, f)`` for every item of ``group`` out."""
-    _, grouped = keyed
-    features = list(grouped["features"])
-    if features:
-        for item in grouped[group]:
-            yield item, features[0]
-
-
-class JoinPairs(beam.PTransform):
-    """Candidate pairs ``(left_id, right_id)`` in; ``(left_features, right_features)`` out.
-
-    ``features`` is a PCollection of ``(id, features)``. Two CoGroupByKeys
-    attach the features of each end, so no worker ever holds all features.
-    Duplicate pairs are dropped first.
-    """
-
-    def __init__(self, features):
-        super().__init__()
-        self.features = features
-
-    def expand(self, pairs):
-        unique = pairs | "DistinctPairs" >> beam.Distinct()
-        by_left = unique | "KeyByLeft" >> beam.Map(lambda p: (p[0], p[1]))
-        halves = (
-            {"pairs": by_left, "features": self.features}
-            | "JoinLeft" >> beam.CoGroupByKey()
-            | "KeyByRight" >> beam.FlatMap(_attach_features, "pairs")
-        )
-        return (
-            {"halves": halves, "features": self.features}
-            | "JoinRight" >> beam.CoGroupByKey()
-            | "Joined" >> beam.FlatMap(_attach_features, "halves")
-        )
-
-
 def pairs_in_group(ids: list[str], max_size: int) -> list[tuple[str, str]]:
     """Every ordered pair ``(a, b)``, ``a < b``, of a block; none for a block larger than ``max_size``."""
     ids = sorted(set(ids))

@@ -36,7 +36,7 @@ from core.minhash import (
     signature,
 )
 from core.state import as_prior, is_prior
-from transforms.common import NAMESPACE, JoinPairs, ListPerWindow, packed, pairs_in_group, unpacked
+from transforms.common import NAMESPACE, ListPerWindow, packed, pairs_in_group, unpacked
 
 LINKS = "links"
 
@@ -55,8 +55,8 @@ class CollapseExactFn(beam.DoFn):
         yield collapse(group, "exact") if len(group) > 1 else group[0]
 
 
-class NearDupFeaturesFn(beam.DoFn):
-    """An article in; ``(id, features)`` out: shingle hashes, LSH band keys, figures and survivor order."""
+class BandKeysFn(beam.DoFn):
+    """An article in; ``(LSH band key, article id)`` for each of its ``config.bands`` bands out."""
 
     def __init__(self, config: DedupConfig):
         self.config = config
@@ -66,17 +66,9 @@ class NearDupFeaturesFn(beam.DoFn):
         self.perms = permutations(self.config)
 
     def process(self, article: dict):
-        sh = shingles(article["text"], self.config.shingle_size)
-        yield (
-            article["id"],
-            {
-                "id": article["id"],
-                "order": list(dedup_order(article)),
-                "shingles": sh.astype("<u4").tobytes(),
-                "numbers": numbers_in(article["text"]),
-                "bands": band_keys(signature(sh, self.config, self.perms), self.config),
-            },
-        )
+        sig = signature(shingles(article["text"], self.config.shingle_size), self.config, self.perms)
+        for band in band_keys(sig, self.config):
+            yield band, article["id"]
 
 
 def _bucket_pairs(keyed, max_size: int):
@@ -87,12 +79,62 @@ def _bucket_pairs(keyed, max_size: int):
     yield from pairs_in_group(ids, max_size)
 
 
+def near_dup_features(article: dict, config: DedupConfig) -> dict:
+    """An article in; what confirming a candidate pair needs out: shingle hashes, figures and survivor order."""
+    return {
+        "id": article["id"],
+        "order": list(dedup_order(article)),
+        "shingles": shingles(article["text"], config.shingle_size).astype("<u4").tobytes(),
+        "numbers": numbers_in(article["text"]),
+    }
+
+
+class CandidateFeaturesFn(beam.DoFn):
+    """An article and the list of candidate pairs (a side input) in; ``((id_a, id_b), features)`` for each
+    distinct pair the article belongs to out, nothing for an article in none.
+
+    Only candidates' features travel to the confirmation step (a few percent of the articles), and each pair's
+    two ends meet in one ``GroupByKey``.
+    """
+
+    def __init__(self, config: DedupConfig):
+        self.config = config
+        self._pairs = None
+        self._by_id: dict[str, list[tuple[str, str]]] = {}
+
+    def _index(self, pairs: list) -> dict[str, list[tuple[str, str]]]:
+        """Pairs by member id, built once per side-input value (blocks sharing two articles repeat a pair)."""
+        if pairs is not self._pairs:
+            by_id: dict[str, list[tuple[str, str]]] = {}
+            for a, b in sorted({tuple(pair) for pair in pairs}):
+                by_id.setdefault(a, []).append((a, b))
+                by_id.setdefault(b, []).append((a, b))
+            self._pairs, self._by_id = pairs, by_id
+        return self._by_id
+
+    def process(self, article: dict, pairs: list):
+        mine = self._index(pairs).get(article["id"])
+        if mine:
+            features = near_dup_features(article, self.config)
+            for pair in mine:
+                yield pair, features
+
+
 def confirm_pair(pair: tuple[dict, dict], config: DedupConfig):
-    """Features of a candidate pair in; ``(id_a, id_b, jaccard)`` out when it is a near duplicate."""
+    """Features of a candidate pair in; ``(id_a, id_b, jaccard, order_a, order_b)`` out when it is a near
+    duplicate."""
     fa, fb = pair
     sim = jaccard(np.frombuffer(fa["shingles"], "<u4"), np.frombuffer(fb["shingles"], "<u4"))
     if sim >= config.jaccard_threshold and (not config.same_figures or figures_contained(fa["numbers"], fb["numbers"])):
         yield fa["id"], fb["id"], round(sim, 4), fa["order"], fb["order"]
+
+
+def _confirm_grouped(keyed, config: DedupConfig):
+    """``((id_a, id_b), [features of both ends])`` in; ``confirm_pair``'s edge out when it is a near duplicate."""
+    (a, b), features = keyed
+    by_id = {f["id"]: f for f in features}
+    if a in by_id and b in by_id:
+        yield from confirm_pair((by_id[a], by_id[b]), config)
 
 
 def assign_survivors(edges: list[tuple]) -> list[tuple[str, tuple[str, float]]]:
@@ -145,17 +187,19 @@ class CollapseNearDuplicates(beam.PTransform):
 
     def expand(self, articles):
         config = self.config
-        features = articles | "NearDupFeatures" >> beam.ParDo(NearDupFeaturesFn(config))
-        candidates = (
-            features
-            | "LshBandKeys" >> beam.FlatMap(lambda kv: [(band, kv[0]) for band in kv[1]["bands"]])
+        pairs = (
+            articles
+            | "LshBandKeys" >> beam.ParDo(BandKeysFn(config))
             | "GroupBuckets" >> beam.GroupByKey()
             | "BucketPairs" >> beam.FlatMap(_bucket_pairs, config.max_bucket_size)
+            | "AllPairs" >> ListPerWindow()
         )
         edges = (
-            candidates
-            | "AttachFeatures" >> JoinPairs(features)
-            | "ConfirmJaccard" >> beam.FlatMap(confirm_pair, config)
+            articles
+            | "CandidateFeatures"
+            >> beam.ParDo(CandidateFeaturesFn(config), beam.pvalue.AsSingleton(pairs, default_value=[]))
+            | "GroupPairs" >> beam.GroupByKey()
+            | "ConfirmJaccard" >> beam.FlatMap(_confirm_grouped, config)
         )
         assignment = edges | "AllEdges" >> ListPerWindow() | "Survivors" >> beam.FlatMap(assign_survivors)
         return (
