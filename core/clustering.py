@@ -382,11 +382,20 @@ def average_link(
     sums: dict[str, dict[str, float]] = defaultdict(dict)
     members: dict[str, list[str]] = {}
     label: dict[str, str] = {}
-    for a, b, s in sorted(edges):
+    # Nothing below depends on the order of ``edges`` (each loop whose order matters runs over sorted ids, and
+    # the heap pops by value, then ids), so they are not sorted. A pair listed more than once weighs the exact
+    # sum of its weights (``math.fsum``), whatever their order.
+    repeated: dict[tuple[str, str], list[float]] = {}
+    for a, b, s in edges:
+        if a > b:
+            a, b = b, a
         members.setdefault(a, [a])
         members.setdefault(b, [b])
-        sums[a][b] = sums[a].get(b, 0.0) + s
-        sums[b][a] = sums[b].get(a, 0.0) + s
+        if b in sums[a]:
+            repeated.setdefault((a, b), [sums[a][b]]).append(s)
+        sums[a][b] = sums[b][a] = s
+    for (a, b), weights in repeated.items():
+        sums[a][b] = sums[b][a] = math.fsum(weights)
     for node in members:
         if node in fixed:
             label[node] = fixed[node]
@@ -419,11 +428,11 @@ def average_link(
         return not (x in label and y in label)
 
     heap = []
-    for x in sorted(members):
-        row, size = sums[x], len(members[x])
-        for y in sorted(row):
+    for x, row in sums.items():
+        size = len(members[x])
+        for y, value in row.items():
             if x < y:
-                avg = row[y] / (size * len(members[y]))  # average(x, y), inlined: this runs once per edge
+                avg = value / (size * len(members[y]))  # average(x, y), inlined: this runs once per edge
                 if avg >= threshold and allowed(x, y):
                     heap.append((-avg, x, y))
     heapq.heapify(heap)
@@ -436,8 +445,8 @@ def average_link(
             continue  # stale entry
         keep = merge(a, b)
         row, size = sums[keep], len(members[keep])
-        for other in sorted(row):
-            avg = row[other] / (size * len(members[other]))
+        for other, value in row.items():
+            avg = value / (size * len(members[other]))
             if avg >= threshold and allowed(keep, other):
                 heapq.heappush(heap, (-avg, min(keep, other), max(keep, other)))
     return sorted(sorted(m) for m in members.values())

@@ -168,6 +168,22 @@ def test_average_link_by_linkage_parts_equals_average_link_by_connected_componen
             assert average_link(edges, 0.15) == expected
 
 
+def test_average_link_does_not_depend_on_the_order_of_its_edges():
+    """ClusterStories hands a part's edges over in no particular order (a set): shuffled, with pairs written
+    either way round, the clusters are the same; a pair listed twice weighs the sum of both weights."""
+    rng = random.Random(5)
+    for _ in range(300):
+        nodes, edges = _random_graph(rng)
+        fixed = {n: rng.choice("ST") for n in nodes if rng.random() < 0.2}
+        expected = average_link(edges, 0.15, fixed)
+        shuffled = [(b, a, w) if rng.random() < 0.5 else (a, b, w) for a, b, w in edges]
+        rng.shuffle(shuffled)
+        assert average_link(shuffled, 0.15, fixed) == expected
+    # 0.1 alone stays below the threshold; listed twice (either way round), the pair weighs 0.2 and merges.
+    assert average_link([("a", "b", 0.1)], 0.15) == [["a"], ["b"]]
+    assert average_link([("a", "b", 0.1), ("b", "a", 0.1)], 0.15) == [["a", "b"]]
+
+
 def test_parts_gathered_where_the_edges_are_equal_linkage_parts():
     """ClusterStories' steps apart: components from the heavy edges only (all edges with earlier stories),
     each block's edges sent to its part, the ties added per part. Every part gets exactly ``linkage_parts``'

@@ -249,8 +249,9 @@ def _cluster_part(keyed, threshold: float):
     """``(part, {"edges": [[its edges]], "ties": [[earlier stories' ties]], "nodes": [nodes]})`` in;
     ``(article_id, story_id)`` for each article of the part out."""
     _, grouped = keyed
-    # Blocks share pairs: each edge once. A tie may pair two articles that also have an edge; both count.
-    edges = sorted({edge for key in ("edges", "ties") for listed in grouped[key] for edge in listed})
+    # Blocks share pairs: each edge once, in no particular order (``average_link`` does not depend on it). A tie
+    # may pair two articles that also have an edge; both count.
+    edges = list({tuple(edge) for key in ("edges", "ties") for listed in grouped[key] for edge in listed})
     order, fixed = {}, {}
     for article_id, article_order, story in grouped["nodes"]:
         order[article_id] = article_order
