@@ -115,6 +115,8 @@ class CandidateFeaturesFn(beam.DoFn):
     def process(self, article: dict, pairs: list):
         mine = self._index(pairs).get(article["id"])
         if mine:
+            # The shingles are hashed again here (``BandKeysFn`` hashed them for the bands): for the few articles
+            # in a pair that is cheaper than carrying every article's shingles out of the exact stage.
             features = near_dup_features(article, self.config)
             for pair in mine:
                 yield pair, features
