@@ -23,7 +23,7 @@ from core.stories import story_partition
 from transforms.cluster import STORY_DELETES, BuildStories, ClusterStories
 from transforms.common import DEAD_LETTER
 from transforms.dedup import LINKS, DeduplicateArticles
-from transforms.enrich import EnrichEntities
+from transforms.enrich import EnrichEntities, NerCost
 from transforms.filter import SKIPPED, FilterDateRange
 from transforms.mark_replaced import MarkReplaced
 from transforms.normalize import NormalizeArticles
@@ -149,7 +149,9 @@ def build_pipeline(p: beam.Pipeline, file_specs: list[dict], config: RunConfig) 
     if state is not None:
         state = (state, selected) | "MarkReplaced" >> MarkReplaced(since, until)
         priors = state | "Priors" >> beam.Filter(lambda r: not is_replaced(r))
-    dedup = selected | "DeduplicateArticles" >> DeduplicateArticles(config.dedup, priors)
+    dedup = selected | "DeduplicateArticles" >> DeduplicateArticles(
+        config.dedup, priors, NerCost(config.entities), config.entities.work_unit_chars
+    )
     articles = enrich_and_cluster(dedup["articles"], config, priors)
     links = dedup[LINKS] | "ValidateLinks" >> ValidateRecords("duplicate_link")
     if state is not None:

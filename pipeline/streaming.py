@@ -38,6 +38,7 @@ from pipeline.assemble import (
 from transforms.cluster import BuildStories
 from transforms.common import DEAD_LETTER
 from transforms.dedup import LINKS, DeduplicateArticles
+from transforms.enrich import NerCost
 from transforms.normalize import NormalizeArticles
 from transforms.read import ReadArticles
 from transforms.validate import ValidateRecords
@@ -53,7 +54,9 @@ def build_streaming_stages(
     read = specs | "ReadArticles" >> ReadArticles(config.max_article_bytes)
     normalized = read.articles | "NormalizeArticles" >> NormalizeArticles(config.normalize)
     windowed = normalized.articles | "WindowByPublication" >> WindowByPublication(windowing)
-    dedup = windowed["articles"] | "DeduplicateArticles" >> DeduplicateArticles(config.dedup)
+    dedup = windowed["articles"] | "DeduplicateArticles" >> DeduplicateArticles(
+        config.dedup, None, NerCost(config.entities), config.entities.work_unit_chars
+    )
     articles = enrich_and_cluster(dedup["articles"], config)
     stories = articles.valid | "BuildStories" >> BuildStories() | "ValidateStories" >> ValidateRecords("story")
     dead_letters = (

@@ -42,7 +42,7 @@ from core.stories import story_id_for
 from core.text import dedup_key
 from core.timex import referenced_days
 from transforms.cluster import ClusterStories, rebuild_story
-from transforms.dedup import DeduplicateArticles, assign_survivors
+from transforms.dedup import DeduplicateArticles, assign_survivors, text_cost
 from transforms.enrich import EnrichEntities
 from transforms.normalize import NormalizeArticles
 from transforms.read import ReadArticles
@@ -346,6 +346,22 @@ def test_near_duplicates_collapse_in_a_real_pipeline(tmp_path):
         raw = p | beam.Create(_pipeline_dedup(tmp_path, records)) | ReadArticles(1_000_000)
         unique = (raw.articles | NormalizeArticles(NORMALIZE)).articles | DeduplicateArticles(DedupConfig())
         unique = unique["articles"]
+        summary = unique | beam.Map(
+            lambda a: (a["source_id"], [(d["source_id"], d["reason"]) for d in a["duplicates"]])
+        )
+        assert_that(
+            summary,
+            equal_to([("reuters-1086", [("reuters-1089", "near")]), ("reuters-4387", []), ("reuters-9503", [])]),
+        )
+
+
+def test_near_copies_collapse_across_many_small_units(tmp_path):
+    """With units of one character every survivor is a unit of its own; a copy still meets its survivor."""
+    records = _reuters("reuters-1086", "reuters-1089", "reuters-4387", "reuters-9503")
+    with beam_pipeline() as p:
+        raw = p | beam.Create(_pipeline_dedup(tmp_path, records)) | ReadArticles(1_000_000)
+        normalized = (raw.articles | NormalizeArticles(NORMALIZE)).articles
+        unique = (normalized | DeduplicateArticles(DedupConfig(), cost=text_cost, unit_cost=1))["articles"]
         summary = unique | beam.Map(
             lambda a: (a["source_id"], [(d["source_id"], d["reason"]) for d in a["duplicates"]])
         )

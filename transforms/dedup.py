@@ -19,10 +19,13 @@ only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 
+from core.balance import plan_units
 from core.clustering import connected_components
 from core.dedup import collapse, dedup_order
 from core.minhash import (
@@ -160,35 +163,66 @@ def assign_survivors(edges: list[tuple]) -> list[tuple[str, tuple[str, float]]]:
     return [(node, (survivor[roots[node]], best[node])) for node in sorted(roots)]
 
 
-def _group_key(article: dict, assignment: dict) -> tuple[str, bytes]:
-    return assignment.get(article["id"], (article["id"], 1.0))[0], packed(article)
+def _survivor(article_id: str, assignment: dict) -> str:
+    return assignment.get(article_id, (article_id, 1.0))[0]
+
+
+def text_cost(article: dict) -> int:
+    """An article in; its share of the work after deduplication out: the length of its text."""
+    return len(article["text"])
+
+
+def plan_work_units(costs: list[tuple[str, int]], assignment: dict, unit_cost: int) -> dict[str, int]:
+    """Every article's ``(id, cost)`` and the near-copy assignment in; ``{survivor id: work unit}`` out.
+
+    Copies are dropped in the unit, so only survivors' costs count (``core.balance.plan_units``).
+    """
+    return plan_units([(key, cost) for key, cost in costs if _survivor(key, assignment) == key], unit_cost)
+
+
+def _unit_key(article: dict, assignment: dict, plan: dict) -> tuple[int, bytes]:
+    # The unit depends on the survivor alone, so a group of copies stays together even if the plan missed it.
+    return plan.get(_survivor(article["id"], assignment), 0), packed(article)
 
 
 class CollapseNearFn(beam.DoFn):
-    """``(survivor_id, [packed articles])`` in; the survivor listing the near copies out."""
+    """``(work unit, [packed articles])`` in; each survivor in the unit, listing its near copies, out."""
 
     def __init__(self):
         self.duplicates = Metrics.counter(NAMESPACE, "duplicates_near")
 
     def process(self, keyed, assignment: dict):
-        _, group = keyed
-        group = [unpacked(data) for data in group]
-        if len(group) == 1:
-            yield group[0]
-            return
-        self.duplicates.inc(len(group) - 1)
-        yield collapse(group, "near", {a["id"]: assignment[a["id"]][1] for a in group})
+        _, unit = keyed
+        groups: dict[str, list[dict]] = {}
+        for data in unit:
+            article = unpacked(data)
+            groups.setdefault(_survivor(article["id"], assignment), []).append(article)
+        for survivor in sorted(groups):
+            group = groups[survivor]
+            if len(group) == 1:
+                yield group[0]
+                continue
+            self.duplicates.inc(len(group) - 1)
+            yield collapse(group, "near", {a["id"]: assignment[a["id"]][1] for a in group})
 
 
 class CollapseNearDuplicates(beam.PTransform):
-    """Articles in; articles with near-duplicate copies collapsed into survivors out."""
+    """Articles in; articles with near-duplicate copies collapsed into survivors out.
 
-    def __init__(self, config: DedupConfig):
+    The survivors come out of a ``GroupByKey`` by work unit, each unit holding
+    about ``unit_cost`` of ``cost`` (``core.balance``): the stage that follows
+    (NER) then gets an even share of the work on every worker, not just an even
+    number of articles. A unit keeps a survivor and its copies together.
+    """
+
+    def __init__(self, config: DedupConfig, cost: Callable[[dict], int] = text_cost, unit_cost: int = 50_000):
         super().__init__()
         self.config = config
+        self.cost = cost
+        self.unit_cost = unit_cost
 
     def expand(self, articles):
-        config = self.config
+        config, cost = self.config, self.cost
         pairs = (
             articles
             | "LshBandKeys" >> beam.ParDo(BandKeysFn(config))
@@ -204,9 +238,16 @@ class CollapseNearDuplicates(beam.PTransform):
             | "ConfirmJaccard" >> beam.FlatMap(_confirm_grouped, config)
         )
         assignment = edges | "AllEdges" >> ListPerWindow() | "Survivors" >> beam.FlatMap(assign_survivors)
+        plan = (
+            articles
+            | "WorkCosts" >> beam.Map(lambda a: (a["id"], 0 if is_prior(a) else cost(a)))
+            | "AllCosts" >> ListPerWindow()
+            | "PlanWorkUnits" >> beam.Map(plan_work_units, beam.pvalue.AsDict(assignment), self.unit_cost)
+        )
         return (
             articles
-            | "KeyBySurvivor" >> beam.Map(_group_key, beam.pvalue.AsDict(assignment))
+            | "KeyByWorkUnit"
+            >> beam.Map(_unit_key, beam.pvalue.AsDict(assignment), beam.pvalue.AsSingleton(plan, default_value={}))
             | "GroupNearCopies" >> beam.GroupByKey()
             | "CollapseNear" >> beam.ParDo(CollapseNearFn(), beam.pvalue.AsDict(assignment))
         )
@@ -267,12 +308,21 @@ class DeduplicateArticles(beam.PTransform):
 
     ``result.articles``: the surviving new articles; ``result.links``: new copies
     of earlier runs' articles (only with ``priors``, a PCollection of state records).
+    ``cost`` (an article's share of the next stage's work) and ``unit_cost`` size
+    the work units the survivors come out in (see ``CollapseNearDuplicates``).
     """
 
-    def __init__(self, config: DedupConfig | None = None, priors=None):
+    def __init__(
+        self,
+        config: DedupConfig | None = None,
+        priors=None,
+        cost: Callable[[dict], int] = text_cost,
+        unit_cost: int = 50_000,
+    ):
         super().__init__()
         self.config = config or DedupConfig()
         self.priors = priors
+        self.cost, self.unit_cost = cost, unit_cost
 
     def expand(self, articles):
         if self.priors is not None:
@@ -287,7 +337,7 @@ class DeduplicateArticles(beam.PTransform):
         )
         near = (
             exact.articles
-            | "CollapseNearDuplicates" >> CollapseNearDuplicates(self.config)
+            | "CollapseNearDuplicates" >> CollapseNearDuplicates(self.config, self.cost, self.unit_cost)
             | "SplitNear" >> beam.ParDo(SplitPriorsFn(final=True)).with_outputs(LINKS, main="articles")
         )
         links = (exact[LINKS], near[LINKS]) | "AllLinks" >> beam.Flatten()

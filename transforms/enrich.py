@@ -24,6 +24,16 @@ def should_tag(article: dict) -> bool:
     return article.get("language") in ("en", None)
 
 
+class NerCost:
+    """An article in; its share of the NER stage's work out: the characters spaCy reads, 0 if it skips the article."""
+
+    def __init__(self, config: EntityConfig):
+        self.max_chars = config.max_chars
+
+    def __call__(self, article: dict) -> int:
+        return min(len(article["text"]), self.max_chars) if should_tag(article) else 0
+
+
 class EnrichBatchFn(beam.DoFn):
     """A batch (list) of article dicts in; each article with ``entities`` filled in out."""
 
