@@ -65,12 +65,16 @@ def ascii_fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+_POSSESSIVE_END = re.compile(r"'s$")
+_NOT_KEY_CHARS = re.compile(r"[^a-z0-9 ]+")
+
+
 @lru_cache(maxsize=1 << 14)  # a pure function called several times per span with recurring names
 def alias_key(text: str) -> str:
     """Key for alias tables: ascii, lower case, no punctuation, no leading ``the``."""
     key = ascii_fold(text).lower().replace("’", "'")
-    key = re.sub(r"'s$", "", key)
-    key = re.sub(r"[^a-z0-9 ]+", "", key.replace("-", " "))
+    key = _POSSESSIVE_END.sub("", key)
+    key = _NOT_KEY_CHARS.sub("", key.replace("-", " "))
     key = " ".join(key.split())
     return key[4:] if key.startswith("the ") else key
 
