@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         values = [rows[w]["manifest"].get("stage_seconds", {}).get(stage, 0.0) for w in modes]
         if max(values) >= 0.05:
             line(f"  {stage} CPU s", [f"{v:.1f}" for v in values])
-    seeds_wall, pipeline_s = sorted(seeds[1:])[len(seeds[1:]) // 2]
+    seeds_wall, pipeline_s = statistics.median_low(seeds[1:])
     print(f"seeds/ (2 articles), median of {SEEDS_RUNS} runs: process wall {seeds_wall:.2f} s = start-up and imports "
           f"{seeds_wall - pipeline_s:.2f} s + pipeline {pipeline_s:.2f} s (graph, workers, model load, run, commit: "
           f"almost all fixed cost); first run {seeds[0][0]:.2f} s (cold page cache possible)")  # fmt: skip
