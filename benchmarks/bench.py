@@ -18,8 +18,13 @@ Prints one table:
 * ``newsbeam run`` on ``seeds/``: process wall time and the pipeline's fixed cost
   (the median of three runs after a first one, which is reported apart).
 
-Runs in the order newsbeam (1 worker), raw NER (1 process), newsbeam (2
-workers), raw NER (2 processes), seeds: each ratio compares neighbouring runs.
+Runs in the order newsbeam (1 worker), raw NER (1 process), raw NER (2
+processes), newsbeam (2 workers), raw NER (2 processes), seeds: each ratio
+compares neighbouring runs, and the two-worker one the mean of the raw runs on
+either side (a machine whose speed drifts steadily skews it the least).
+``--pairs N`` then adds N more two-worker newsbeam runs, each followed by raw
+NER, and prints each pairing's ratio (against the raw runs on either side) and
+the median.
 """
 
 from __future__ import annotations
@@ -167,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         "--pairs",
         type=int,
         default=0,
-        help="after the table, N more two-worker pairings (newsbeam, then raw NER): each ratio and the median",
+        help="after the table, N more two-worker pairings (newsbeam, then raw NER): each ratio against the raw runs on "
+        "either side, and the median",
     )
     args = parser.parse_args(argv)
     if not args.data.exists():
@@ -180,9 +186,13 @@ def main(argv: list[str] | None = None) -> int:
         common = ["run", "--input", str(source), "--reference_date", "2026-11-23", "--ner_model", args.model]
         modes = {1: [], 2: ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]}
         texts, words = None, 0
-        # Each newsbeam run is followed at once by raw NER at the same process count, so that a machine whose
-        # speed drifts during the benchmark (seen here: 7% within an hour) skews each ratio as little as possible.
+        # Each newsbeam run is followed at once by raw NER at the same process count, and a two-worker run is also
+        # preceded by one: this VM's speed drifts (20% within an hour, session 15), and the mean of the raw runs on
+        # either side cancels a drift that is steady over the few minutes of a run.
+        raw_before = None
         for workers, extra in modes.items():
+            if workers == 2:
+                raw_before = raw_ner(texts, 2, args.model)
             out = folder / f"out{workers}"
             wall, peak, peak_process, peak_pss = run_newsbeam([*common, "--output", str(out), *extra])
             manifest = orjson.loads((out / "manifest.json").read_bytes())
@@ -203,25 +213,27 @@ def main(argv: list[str] | None = None) -> int:
             out = folder / f"seeds{n}"
             wall, *_ = run_newsbeam(["run", "--output", str(out), "--reference_date", "2026-11-23"])
             seeds.append((wall, orjson.loads((out / "manifest.json").read_bytes())["duration_seconds"]))
-        # A VM whose speed drifts moves one pairing's ratio a lot (0.63 and 0.92 in one hour, session 15); more
-        # pairings, each newsbeam run followed at once by raw NER, show how far.
-        pairings = []
+        # More two-worker pairings show how far one pairing's ratio moves (0.63 and 0.92 in one hour, session 15).
+        # Each newsbeam run sits between two raw NER runs: the one before it is the previous pairing's.
+        pairings = [(raw_before, rows[2]["wall"], rows[2]["raw"])]
         for n in range(args.pairs):
             out = folder / f"pair{n}"
             wall, *_ = run_newsbeam([*common, "--output", str(out), *modes[2]])
-            pairings.append((wall, raw_ner(texts, 2, args.model)))
+            pairings.append((pairings[-1][2], wall, raw_ner(texts, 2, args.model)))
 
     counts = rows[1]["manifest"]["counts"]
     print(f"input: {source.name} from {args.data.name}, {counts['records_read']} records, "
           f"{counts['articles_written']} articles written, {len(texts)} tagged, {words:,} words fed to NER")  # fmt: skip
     print(f"{'':<30} {'1 process':>12} {'2 processes':>12}")
     line = lambda label, values: print(f"{label:<30} " + " ".join(f"{v:>12}" for v in values))  # noqa: E731
-    line("raw NER words/s", [f"{words / rows[w]['raw']:,.0f}" for w in modes])
+    raw = {1: rows[1]["raw"], 2: (raw_before + rows[2]["raw"]) / 2}  # two workers: the raw runs on either side
+    line("raw NER s", [f"{rows[1]['raw']:.1f}", f"{raw_before:.1f} / {rows[2]['raw']:.1f}"])
+    line("raw NER words/s", [f"{words / raw[w]:,.0f}" for w in modes])
     line("newsbeam wall s", [f"{rows[w]['wall']:.1f}" for w in modes])
     line("newsbeam articles/s", [f"{counts['records_read'] / rows[w]['wall']:,.1f}" for w in modes])
     line("newsbeam words/s", [f"{words / rows[w]['wall']:,.0f}" for w in modes])
-    line("newsbeam / raw NER", [f"{rows[w]['raw'] / rows[w]['wall']:.2f}" for w in modes])
-    line("newsbeam wall - raw NER s", [f"{rows[w]['wall'] - rows[w]['raw']:.1f}" for w in modes])
+    line("newsbeam / raw NER", [f"{raw[w] / rows[w]['wall']:.2f}" for w in modes])
+    line("newsbeam wall - raw NER s", [f"{rows[w]['wall'] - raw[w]:.1f}" for w in modes])
     line("peak RSS, process tree MB", [f"{rows[w]['peak'] / 2**20:,.0f}" for w in modes])
     line("peak PSS, process tree MB", [f"{rows[w]['peak_pss'] / 2**20:,.0f}" for w in modes])
     line("peak RSS, largest process MB", [f"{rows[w]['peak_process'] / 2**20:,.0f}" for w in modes])
@@ -236,11 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"seeds/ (2 articles), median of {SEEDS_RUNS} runs: process wall {seeds_wall:.2f} s = start-up and imports "
           f"{seeds_wall - pipeline_s:.2f} s + pipeline {pipeline_s:.2f} s (graph, workers, model load, run, commit: "
           f"almost all fixed cost); first run {seeds[0][0]:.2f} s (cold page cache possible)")  # fmt: skip
-    if pairings:
-        pairings.insert(0, (rows[2]["wall"], rows[2]["raw"]))
-        for n, (wall, raw) in enumerate(pairings):
-            print(f"two-worker pairing {n + 1}: newsbeam {wall:.1f} s, raw NER {raw:.1f} s, ratio {raw / wall:.2f}")
-        ratios = sorted(raw / wall for wall, raw in pairings)
+    if args.pairs:
+        for n, (before, wall, after) in enumerate(pairings):
+            print(f"two-worker pairing {n + 1}: raw NER {before:.1f} s, newsbeam {wall:.1f} s, raw NER {after:.1f} s, "
+                  f"ratio {(before + after) / 2 / wall:.2f}")  # fmt: skip
+        ratios = sorted((before + after) / 2 / wall for before, wall, after in pairings)
         print(f"two-worker ratio over {len(ratios)} pairings: median {statistics.median(ratios):.2f}, "
               f"range {ratios[0]:.2f}–{ratios[-1]:.2f}")  # fmt: skip
     return 0
