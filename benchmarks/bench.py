@@ -163,6 +163,11 @@ def raw_ner(texts: list[str], processes: int, model: str) -> float:
     return time.perf_counter() - t0
 
 
+def raw_mean(pairing: tuple[float, float, float]) -> float:
+    """A pairing ``(raw NER s before, newsbeam s, raw NER s after)`` in; the mean of its two raw NER runs out."""
+    return (pairing[0] + pairing[2]) / 2
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -226,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{counts['articles_written']} articles written, {len(texts)} tagged, {words:,} words fed to NER")  # fmt: skip
     print(f"{'':<30} {'1 process':>12} {'2 processes':>12}")
     line = lambda label, values: print(f"{label:<30} " + " ".join(f"{v:>12}" for v in values))  # noqa: E731
-    raw = {1: rows[1]["raw"], 2: (raw_before + rows[2]["raw"]) / 2}  # two workers: the raw runs on either side
+    raw = {1: rows[1]["raw"], 2: raw_mean(pairings[0])}  # two workers: the raw runs on either side
     line("raw NER s", [f"{rows[1]['raw']:.1f}", f"{raw_before:.1f} / {rows[2]['raw']:.1f}"])
     line("raw NER words/s", [f"{words / raw[w]:,.0f}" for w in modes])
     line("newsbeam wall s", [f"{rows[w]['wall']:.1f}" for w in modes])
@@ -249,10 +254,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{seeds_wall - pipeline_s:.2f} s + pipeline {pipeline_s:.2f} s (graph, workers, model load, run, commit: "
           f"almost all fixed cost); first run {seeds[0][0]:.2f} s (cold page cache possible)")  # fmt: skip
     if args.pairs:
-        for n, (before, wall, after) in enumerate(pairings):
+        ratios = [raw_mean(pairing) / pairing[1] for pairing in pairings]
+        for n, ((before, wall, after), ratio) in enumerate(zip(pairings, ratios, strict=True)):
             print(f"two-worker pairing {n + 1}: raw NER {before:.1f} s, newsbeam {wall:.1f} s, raw NER {after:.1f} s, "
-                  f"ratio {(before + after) / 2 / wall:.2f}")  # fmt: skip
-        ratios = sorted((before + after) / 2 / wall for before, wall, after in pairings)
+                  f"ratio {ratio:.2f}")  # fmt: skip
+        ratios.sort()
         print(f"two-worker ratio over {len(ratios)} pairings: median {statistics.median(ratios):.2f}, "
               f"range {ratios[0]:.2f}–{ratios[-1]:.2f}")  # fmt: skip
     return 0
