@@ -44,6 +44,7 @@ class StageMemory:
         self.peak: dict[str, list[int]] = {}  # stage → [runner, largest worker, tree] peak RSS in bytes
         self.seconds: dict[str, float] = {}
         self.cpu: dict[str, list[float]] = {}  # stage → [runner, workers] CPU seconds
+        self.gap: dict[str, float] = {}  # stage → CPU seconds of its busiest worker − its least busy one
         self._me = psutil.Process()
         self._children_cache: list[psutil.Process] = []
         self._children_listed = -1.0
@@ -60,15 +61,27 @@ class StageMemory:
             self._children_cache, self._children_listed = self._me.children(recursive=True), time.monotonic()
         return self._children_cache
 
-    def _workers_cpu(self) -> float:
-        total = 0.0
+    def _worker_pids(self) -> list[int]:
+        """The SDK worker processes among the descendants (not the shells that start them)."""
+        pids = []
+        for child in self._children():
+            try:
+                if "sdk_worker_main" in " ".join(child.cmdline()) and child.name() != "sh":
+                    pids.append(child.pid)
+            except psutil.Error:
+                continue
+        return pids
+
+    def _workers_cpu(self) -> dict[int, float]:
+        """CPU seconds so far of each of the runner's descendants, by pid."""
+        seconds = {}
         for child in self._children():
             try:
                 times = child.cpu_times()
             except psutil.Error:
                 continue
-            total += times.user + times.system
-        return total
+            seconds[child.pid] = times.user + times.system
+        return seconds
 
     def _sample(self) -> None:
         while not self._stop.wait(self.interval):
@@ -99,7 +112,11 @@ class StageMemory:
                 now = tracker._me.cpu_times()
                 cpu = tracker.cpu.setdefault(stage, [0.0, 0.0])
                 cpu[0] += (now.user + now.system) - (own.user + own.system)
-                cpu[1] += tracker._workers_cpu() - workers
+                spent = {pid: seconds - workers.get(pid, 0.0) for pid, seconds in tracker._workers_cpu().items()}
+                cpu[1] += sum(spent.values())
+                busy = sorted(spent[pid] for pid in tracker._worker_pids() if pid in spent)
+                if len(busy) > 1:
+                    tracker.gap[stage] = tracker.gap.get(stage, 0.0) + busy[-1] - busy[0]
 
         self._original = original
         fn_runner.FnApiRunner._execute_bundle = execute_bundle
@@ -145,13 +162,14 @@ def main(argv: list[str] | None = None) -> int:
             code = newsbeam([*run, *extra])
         wall = time.perf_counter() - start
     print(f"\nwall {wall:.1f} s; peak RSS of the runner process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")  # fmt: skip
-    print("peak RSS MB: runner process, largest worker process, whole tree; CPU s: runner, workers")
-    print(f"{'runner':>7} {'worker':>7} {'tree':>7} {'wall s':>7} {'cpu r':>7} {'cpu w':>7}  stage (first transforms)")
+    print("peak RSS MB: runner process, largest worker process, whole tree; CPU s: runner, workers (all, and the")
+    print("busiest worker's minus the least busy one's: with two workers, about the time one of them waits)")
+    print(f"{'runner':>7} {'worker':>7} {'tree':>7} {'wall s':>7} {'cpu r':>7} {'cpu w':>7} {'w gap':>6}  stage (first transforms)")  # fmt: skip
     for stage in stages.order:
         peak = [value / 2**20 for value in stages.peak.get(stage, [0, 0, 0])]
         cpu = stages.cpu.get(stage, [0.0, 0.0])
         print(f"{peak[0]:7,.0f} {peak[1]:7,.0f} {peak[2]:7,.0f} {stages.seconds[stage]:7.1f} {cpu[0]:7.1f} {cpu[1]:7.1f}"
-              f"  {_short(stage)}")  # fmt: skip
+              f" {stages.gap.get(stage, 0.0):6.1f}  {_short(stage)}")  # fmt: skip
     return code or 0
 
 
