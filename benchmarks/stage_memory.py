@@ -48,6 +48,7 @@ class StageMemory:
         self._me = psutil.Process()
         self._children_cache: list[psutil.Process] = []
         self._children_listed = -1.0
+        self._worker_pids: set[int] = set()  # the SDK worker processes among the children, listed with them
         self._stop = threading.Event()
 
     @staticmethod
@@ -59,18 +60,8 @@ class StageMemory:
         """The runner's descendants, listed again at most once a second (listing walks all of /proc)."""
         if time.monotonic() >= self._children_listed + 1.0:
             self._children_cache, self._children_listed = self._me.children(recursive=True), time.monotonic()
+            self._worker_pids = {child.pid for child in self._children_cache if _is_worker(child)}
         return self._children_cache
-
-    def _worker_pids(self) -> list[int]:
-        """The SDK worker processes among the descendants (not the shells that start them)."""
-        pids = []
-        for child in self._children():
-            try:
-                if "sdk_worker_main" in " ".join(child.cmdline()) and child.name() != "sh":
-                    pids.append(child.pid)
-            except psutil.Error:
-                continue
-        return pids
 
     def _workers_cpu(self) -> dict[int, float]:
         """CPU seconds so far of each of the runner's descendants, by pid."""
@@ -114,7 +105,7 @@ class StageMemory:
                 cpu[0] += (now.user + now.system) - (own.user + own.system)
                 spent = {pid: seconds - workers.get(pid, 0.0) for pid, seconds in tracker._workers_cpu().items()}
                 cpu[1] += sum(spent.values())
-                busy = sorted(spent[pid] for pid in tracker._worker_pids() if pid in spent)
+                busy = sorted(spent[pid] for pid in tracker._worker_pids if pid in spent)
                 if len(busy) > 1:
                     tracker.gap[stage] = tracker.gap.get(stage, 0.0) + busy[-1] - busy[0]
 
@@ -128,6 +119,14 @@ class StageMemory:
         self._stop.set()
         self._thread.join()
         fn_runner.FnApiRunner._execute_bundle = self._original
+
+
+def _is_worker(process: psutil.Process) -> bool:
+    """Whether a descendant is an SDK worker process (not the shell that starts it)."""
+    try:
+        return process.name() != "sh" and "sdk_worker_main" in " ".join(process.cmdline())
+    except psutil.Error:
+        return False
 
 
 def _short(stage: str, width: int = 90) -> str:
